@@ -1,0 +1,100 @@
+"""Composer input: slash commands in the style of irssi, weechat and Profanity.
+
+`parse(line)` turns what the user typed into a Command or a plain message; it knows
+nothing of accounts or the network. `//text` sends `/text` as a message.
+"""
+
+from __future__ import annotations
+
+import shlex
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class CommandSpec:
+    name: str
+    usage: str
+    help: str
+    min_args: int = 0
+    max_args: int = 0  # -1: the rest of the line is one last argument
+
+
+COMMANDS: dict[str, CommandSpec] = {
+    spec.name: spec
+    for spec in (
+        CommandSpec("msg", "/msg JID [TEXT]", "Open a chat with JID, and send TEXT if given", 1, -1),
+        CommandSpec("query", "/query JID", "Open a chat with JID", 1, 1),
+        CommandSpec("close", "/close", "Close the current chat (its history is kept)"),
+        CommandSpec("me", "/me TEXT", "Send an action: '* you TEXT'", 1, -1),
+        CommandSpec("connect", "/connect", "Connect the current identity"),
+        CommandSpec("disconnect", "/disconnect", "Go offline with the current identity"),
+        CommandSpec("help", "/help [COMMAND]", "List commands, or explain one", 0, 1),
+        CommandSpec("quit", "/quit", "Leave xmppterm (pending messages are kept)"),
+    )
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Command:
+    name: str
+    args: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class PlainText:
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class ParseError:
+    message: str
+
+
+Parsed = Command | PlainText | ParseError
+
+
+def parse(line: str) -> Parsed:
+    """Parse one composer line."""
+    if not line.startswith("/") or line.startswith("//"):
+        return PlainText(line[1:] if line.startswith("//") else line)
+    name, _, rest = line[1:].partition(" ")
+    spec = COMMANDS.get(name.lower())
+    if spec is None:
+        return ParseError(f"Unknown command /{name}. Type /help for the list, or //{name} to send it as text.")
+    args = _split(rest.strip(), spec)
+    if isinstance(args, ParseError):
+        return args
+    if len(args) < spec.min_args or (spec.max_args >= 0 and len(args) > spec.max_args):
+        return ParseError(f"Usage: {spec.usage}")
+    return Command(spec.name, tuple(args))
+
+
+def _split(rest: str, spec: CommandSpec) -> list[str] | ParseError:
+    if not rest:
+        return []
+    if spec.max_args == -1:
+        head, _, tail = rest.partition(" ")
+        if spec.min_args == 1 and spec.name == "me":
+            return [rest]
+        return [head, tail.strip()] if tail.strip() else [head]
+    try:
+        return shlex.split(rest)
+    except ValueError as exc:
+        return ParseError(f"Cannot read the arguments ({exc}). Usage: {spec.usage}")
+
+
+def complete(prefix: str) -> list[str]:
+    """Command names that start with `prefix` (which includes the leading slash)."""
+    if not prefix.startswith("/") or " " in prefix:
+        return []
+    return sorted("/" + name for name in COMMANDS if name.startswith(prefix[1:].lower()))
+
+
+def help_lines(name: str | None = None) -> list[str]:
+    if name is not None:
+        spec = COMMANDS.get(name.lstrip("/").lower())
+        if spec is None:
+            return [f"No command /{name.lstrip('/')}. Type /help for the list."]
+        return [f"{spec.usage}  {spec.help}"]
+    width = max(len(spec.usage) for spec in COMMANDS.values())
+    return [f"{spec.usage.ljust(width)}  {spec.help}" for spec in COMMANDS.values()]

@@ -1,0 +1,39 @@
+"""Intents (imperative): what the user asks for. Every intent names its account."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .ids import AccountId, ChatKey
+
+
+@dataclass(frozen=True, slots=True)
+class Intent:
+    account: AccountId
+
+
+@dataclass(frozen=True, slots=True)
+class SendMessage(Intent):
+    chat: ChatKey
+    body: str
+
+
+@dataclass(frozen=True, slots=True)
+class OpenChat(Intent):
+    chat: ChatKey
+    focus: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class CloseChat(Intent):
+    chat: ChatKey
+
+
+@dataclass(frozen=True, slots=True)
+class Connect(Intent):
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class Disconnect(Intent):
+    pass

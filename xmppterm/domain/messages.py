@@ -1,0 +1,54 @@
+"""Messages as the rest of the program sees them: one record per message."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import datetime
+from enum import Enum
+
+from .ids import ChatKey
+
+
+class Direction(Enum):
+    INCOMING = "in"
+    OUTGOING = "out"
+
+
+class Encryption(Enum):
+    """How a message arrived (or left): shown next to every message."""
+
+    PLAIN = "plain"
+    OMEMO_TRUSTED = "omemo-trusted"
+    OMEMO_UNTRUSTED = "omemo-untrusted"
+    UNDECRYPTABLE = "undecryptable"
+
+
+class Delivery(Enum):
+    """The state of a message: received ones are RECEIVED, ours move along the rest."""
+
+    RECEIVED = "received"
+    PENDING = "pending"
+    SENT = "sent"
+    DELIVERED = "delivered"
+    FAILED = "failed"
+
+
+@dataclass(frozen=True, slots=True)
+class ChatMessage:
+    """One message. `sender` is the bare JID (1:1) of who wrote it; `body` is raw remote text:
+    it is sanitised only where it is drawn."""
+
+    id: str
+    chat: ChatKey
+    direction: Direction
+    sender: str
+    body: str
+    timestamp: datetime
+    encryption: Encryption = Encryption.PLAIN
+    delivery: Delivery = Delivery.RECEIVED
+    stanza_id: str | None = None
+    origin_id: str | None = None
+    error: str | None = None
+
+    def with_delivery(self, delivery: Delivery, error: str | None = None) -> ChatMessage:
+        return replace(self, delivery=delivery, error=error)
