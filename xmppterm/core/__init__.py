@@ -1,0 +1,1 @@
+"""Sessions and conversation state: N identities, one event stream."""

@@ -1,0 +1,102 @@
+"""SessionManager: N identities on one loop, one event stream, intents routed by account."""
+
+from __future__ import annotations
+
+import logging
+
+from ..config import AccountConfig, Config
+from ..domain import events as ev
+from ..domain import intents as it
+from ..domain.ids import AccountId
+from ..domain.ports import AccountInfo, EventSink
+from ..store.store import Store
+from .link import LinkFactory, protocol_link_factory
+from .session import AccountSession
+from .tasks import TaskGroup
+
+log = logging.getLogger(__name__)
+
+
+class SessionManager:
+    """Implements `domain.ports.Backend` for the UI."""
+
+    def __init__(self, config: Config, store: Store,
+                 link_factory: LinkFactory = protocol_link_factory) -> None:
+        self.config = config
+        self.store = store
+        self._sinks: list[EventSink] = []
+        self._tasks = TaskGroup("session manager")
+        self._link_factory = link_factory
+        self.sessions: dict[AccountId, AccountSession] = {
+            acc.id: AccountSession(acc, store, self._emit, link_factory)
+            for acc in config.accounts
+        }
+
+    # -- Backend ---------------------------------------------------------------------------
+    def accounts(self) -> list[AccountInfo]:
+        return [
+            AccountInfo(id=s.account, jid=s.config.jid, color=s.config.color,
+                        route="DIRECT", plain_password=s.config.plain_password_in_config,
+                        state=s.state)
+            for s in self.sessions.values()
+        ]
+
+    def subscribe(self, sink: EventSink) -> None:
+        self._sinks.append(sink)
+
+    def dispatch(self, intent: it.Intent) -> None:
+        session = self.sessions.get(intent.account)
+        if session is None:
+            self._emit(ev.Notice(intent.account, f"There is no identity named {intent.account}.",
+                                 error=True))
+            return
+        self._tasks.spawn(self._run(session, intent))
+
+    async def start(self) -> None:
+        """Load cached state, reopen last session's chats, connect identities marked connect."""
+        for session in self.sessions.values():
+            await session.start()
+            if session.config.connect:
+                session.connect()
+
+    async def add_account(self, account: AccountConfig) -> None:
+        """A new identity (from the first-run form): start it and connect it."""
+        session = AccountSession(account, self.store, self._emit, self._link_factory)
+        self.sessions[account.id] = session
+        await session.start()
+        if account.connect:
+            session.connect()
+
+    async def shutdown(self) -> None:
+        for session in self.sessions.values():
+            await session.close()
+        await self._tasks.cancel_all()
+
+    # -- internals -----------------------------------------------------------------------
+    def _emit(self, event: ev.Event) -> None:
+        for sink in list(self._sinks):
+            try:
+                sink(event)
+            except Exception:
+                log.exception("an event subscriber failed on %s", type(event).__name__)
+
+    async def _run(self, session: AccountSession, intent: it.Intent) -> None:
+        try:
+            await self._apply(session, intent)
+        except Exception as exc:
+            log.exception("intent %s failed", type(intent).__name__)
+            self._emit(ev.Notice(session.account, f"{type(intent).__name__} failed: "
+                                 f"{type(exc).__name__}", error=True))
+
+    async def _apply(self, session: AccountSession, intent: it.Intent) -> None:
+        match intent:
+            case it.SendMessage(chat=chat, body=body):
+                await session.send(chat, body)
+            case it.OpenChat(chat=chat, focus=focus):
+                await session.open_chat(chat, focus)
+            case it.CloseChat(chat=chat):
+                await session.close_chat(chat)
+            case it.Connect():
+                session.connect()
+            case it.Disconnect():
+                await session.disconnect()

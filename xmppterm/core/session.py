@@ -1,0 +1,228 @@
+"""One identity: its connection lifecycle, reconnects with jittered backoff, its outbox."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import uuid
+from collections.abc import Callable
+from dataclasses import replace
+from datetime import UTC, datetime
+
+from ..config import AccountConfig
+from ..domain import events as ev
+from ..domain.connection import ConnState, Trigger, backoff_delay, next_state
+from ..domain.ids import ChatKey
+from ..domain.messages import ChatMessage, Delivery, Direction
+from ..domain.ports import EventSink
+from ..domain.roster import RosterItem
+from ..store.store import Store
+from .link import Link, LinkFactory, NotConnected
+from .secrets import PasswordUnavailable, resolve_password
+from .tasks import TaskGroup
+
+log = logging.getLogger(__name__)
+
+
+class AccountSession:
+    def __init__(self, config: AccountConfig, store: Store, emit: EventSink,
+                 link_factory: LinkFactory, rand: Callable[[], float] = random.random,
+                 backoff: Callable[[int, float], float] = backoff_delay) -> None:
+        self.config = config
+        self.account = config.id
+        self.state = ConnState.OFFLINE
+        self.roster: dict[str, RosterItem] = {}
+        self._store, self._emit, self._factory = store, emit, link_factory
+        self._rand, self._backoff = rand, backoff
+        self._link: Link | None = None
+        self._attempt = 0
+        self._retry: asyncio.TimerHandle | None = None
+        self._inbox: asyncio.Queue[ev.Event] = asyncio.Queue()
+        self.open_chats: list[str] = []
+        self._tasks = TaskGroup(f"session {self.account}")
+        self._tasks.spawn(self._process_inbox())
+
+    # -- lifecycle -------------------------------------------------------------------
+    def _move(self, trigger: Trigger, detail: str = "") -> None:
+        new = next_state(self.state, trigger)
+        if new is self.state and trigger in (Trigger.LOST, Trigger.FATAL):
+            return
+        self.state = new
+        self._emit(ev.ConnectionChanged(self.account, new, detail))
+
+    async def start(self) -> None:
+        self.roster = {i.jid: i for i in await self._store.load_roster(self.account)}
+        if self.roster:
+            self._emit(ev.RosterReceived(self.account, tuple(self.roster.values())))
+        for jid in await self._store.open_chats(self.account):
+            await self.open_chat(ChatKey(self.account, jid), focus=False)
+
+    def connect(self) -> None:
+        if self.state in (ConnState.CONNECTING, ConnState.ONLINE):
+            return
+        self._cancel_retry()
+        self._move(Trigger.CONNECT, self._route())
+        self._tasks.spawn(self._attempt_connect())
+
+    def _route(self) -> str:
+        return "DIRECT"
+
+    async def _attempt_connect(self) -> None:
+        try:
+            password = await resolve_password(self.config)
+        except PasswordUnavailable as exc:
+            self._move(Trigger.FATAL, str(exc))
+            return
+        if self.state is not ConnState.CONNECTING:
+            return
+        await self._drop_link()
+        link = self._factory(self.config, password, self._from_link)
+        self._link = link
+        await link.connect()
+
+    async def disconnect(self) -> None:
+        self._cancel_retry()
+        self._move(Trigger.DISCONNECT)
+        await self._drop_link()
+
+    async def _drop_link(self) -> None:
+        link, self._link = self._link, None
+        if link is not None:
+            await link.disconnect()
+
+    def _cancel_retry(self) -> None:
+        if self._retry is not None:
+            self._retry.cancel()
+            self._retry = None
+
+    def _schedule_retry(self, reason: str) -> None:
+        delay = self._backoff(self._attempt, self._rand())
+        self._attempt += 1
+        self._move(Trigger.LOST, f"{reason}; retrying in {delay:.0f} s")
+        self._retry = asyncio.get_running_loop().call_later(delay, self._retry_due)
+
+    def _retry_due(self) -> None:
+        self._retry = None
+        if self.state is ConnState.WAITING:
+            self._move(Trigger.RETRY_DUE, self._route())
+            self._tasks.spawn(self._attempt_connect())
+
+    # -- from the protocol layer -------------------------------------------------------
+    def _from_link(self, event: ev.Event) -> None:
+        """Called by the link for every domain event, in stanza order."""
+        self._inbox.put_nowait(event)
+
+    async def _process_inbox(self) -> None:
+        while True:
+            event = await self._inbox.get()
+            try:
+                await self._handle(event)
+            except Exception:
+                log.exception("failed to handle a %s event", type(event).__name__)
+
+    async def _handle(self, event: ev.Event) -> None:
+        match event:
+            case ev.LinkUp():
+                await self._link_up()
+            case ev.LinkLost(reason=reason):
+                if self.state in (ConnState.CONNECTING, ConnState.ONLINE):
+                    await self._drop_link()
+                    self._schedule_retry(reason)
+            case ev.LinkFailed(reason=reason):
+                self._move(Trigger.FATAL, reason)
+                await self._drop_link()
+            case ev.MessageReceived(message=msg):
+                await self._incoming(msg)
+            case ev.MessageDeliveryChanged():
+                await self._delivery(event)
+            case ev.RosterReceived(items=items):
+                self.roster = {i.jid: i for i in items}
+                await self._store.save_roster(self.account, items)
+                self._emit(event)
+            case ev.RosterItemChanged(item=item, removed=removed):
+                await self._roster_item(item, removed)
+            case _:
+                self._emit(event)
+
+    async def _link_up(self) -> None:
+        if self.state is not ConnState.CONNECTING:
+            return
+        self._attempt = 0
+        self._move(Trigger.SESSION_STARTED, self._route())
+        await self.flush_outbox()
+
+    def is_stranger(self, jid: str) -> bool:
+        return jid != self.config.jid and jid not in self.roster
+
+    # -- chats ----------------------------------------------------------------------------
+    async def open_chat(self, chat: ChatKey, focus: bool, skip: str | None = None) -> None:
+        """Tell the UI about a chat and its history; it stays open across restarts."""
+        history = tuple(m for m in await self._store.history(chat) if m.id != skip)
+        if chat.jid not in self.open_chats:
+            self.open_chats.append(chat.jid)
+            await self._store.save_open_chats(self.account, self.open_chats)
+        self._emit(ev.ChatOpened(self.account, chat, history, self.is_stranger(chat.jid), focus))
+
+    async def close_chat(self, chat: ChatKey) -> None:
+        if chat.jid in self.open_chats:
+            self.open_chats.remove(chat.jid)
+            await self._store.save_open_chats(self.account, self.open_chats)
+        self._emit(ev.ChatClosed(self.account, chat))
+
+    async def _incoming(self, msg: ChatMessage) -> None:
+        if await self._store.add_message(msg):
+            if msg.chat.jid not in self.open_chats:
+                await self.open_chat(msg.chat, focus=False, skip=msg.id)
+            self._emit(ev.MessageReceived(self.account, msg, self.is_stranger(msg.chat.jid)))
+
+    async def _delivery(self, event: ev.MessageDeliveryChanged) -> None:
+        msg = await self._store.get_message(self.account, event.message_id)
+        if msg is None or msg.direction is not Direction.OUTGOING or msg.chat != event.chat:
+            return
+        await self._store.update_message(msg.with_delivery(event.delivery, event.error or None))
+        self._emit(event)
+
+    async def _roster_item(self, item: RosterItem, removed: bool) -> None:
+        if removed:
+            self.roster.pop(item.jid, None)
+        else:
+            self.roster[item.jid] = item
+        await self._store.save_roster(self.account, tuple(self.roster.values()))
+        self._emit(ev.RosterItemChanged(self.account, item, removed))
+
+    # -- sending -------------------------------------------------------------------------
+    async def send(self, chat: ChatKey, body: str) -> ChatMessage:
+        """Keep the message in the outbox first, then hand it to the server if online."""
+        msg = ChatMessage(
+            id=uuid.uuid4().hex, chat=chat, direction=Direction.OUTGOING,
+            sender=self.config.jid, body=body, timestamp=datetime.now(UTC),
+            delivery=Delivery.PENDING)
+        msg = replace(msg, origin_id=msg.id)
+        await self._store.add_message(msg)
+        if chat.jid not in self.open_chats:
+            await self.open_chat(chat, focus=False, skip=msg.id)
+        self._emit(ev.MessageReceived(self.account, msg, self.is_stranger(chat.jid)))
+        await self._transmit(msg)
+        return msg
+
+    async def flush_outbox(self) -> None:
+        for msg in await self._store.pending(self.account):
+            if not await self._transmit(msg):
+                break
+
+    async def _transmit(self, msg: ChatMessage) -> bool:
+        link = self._link
+        if link is None or not link.online or self.state is not ConnState.ONLINE:
+            return False
+        try:
+            link.send_chat(msg.chat.jid, msg.body, msg.id)
+        except NotConnected:
+            return False
+        await self._store.update_message(msg.with_delivery(Delivery.SENT))
+        self._emit(ev.MessageDeliveryChanged(self.account, msg.chat, msg.id, Delivery.SENT))
+        return True
+
+    async def close(self) -> None:
+        await self.disconnect()
+        await self._tasks.cancel_all()

@@ -1,0 +1,141 @@
+"""SQLite tables of records; every key and value passes through the codec.
+
+WAL mode and one transaction per write: after `kill -9` at any moment the file
+opens consistent. Not thread-safe on its own: `Store` runs it on one worker thread.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+from ..domain.ids import AccountId, ChatKey
+from ..domain.messages import ChatMessage, Delivery
+from .codec import Codec, PlainCodec
+from .serial import message_from_bytes, message_to_bytes
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS messages (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    account TEXT NOT NULL, chat TEXT NOT NULL, msg_id TEXT NOT NULL,
+    pending INTEGER NOT NULL DEFAULT 0, value BLOB NOT NULL,
+    UNIQUE (account, msg_id));
+CREATE INDEX IF NOT EXISTS messages_by_chat ON messages (account, chat, seq);
+CREATE INDEX IF NOT EXISTS messages_pending ON messages (account, pending) WHERE pending = 1;
+CREATE TABLE IF NOT EXISTS seen (account TEXT NOT NULL, ref TEXT NOT NULL,
+    PRIMARY KEY (account, ref)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS kv (account TEXT NOT NULL, name TEXT NOT NULL, value BLOB NOT NULL,
+    PRIMARY KEY (account, name)) WITHOUT ROWID;
+"""
+
+
+class Database:
+    def __init__(self, path: Path | None, codec: Codec | None = None) -> None:
+        self.codec: Codec = codec or PlainCodec()
+        target = str(path) if path is not None else ":memory:"
+        self.db = sqlite3.connect(target, check_same_thread=False, isolation_level=None)
+        if path is not None:
+            path.chmod(0o600)
+            self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.execute("PRAGMA synchronous=FULL")
+        self.db.execute("PRAGMA secure_delete=ON")
+        self.db.executescript(SCHEMA)
+
+    def close(self) -> None:
+        self.db.close()
+
+    def _acc(self, account: AccountId) -> str:
+        return self.codec.index(account.name, "account", account.name)
+
+    def _idx(self, account: AccountId, table: str, key: str) -> str:
+        return self.codec.index(account.name, table, key)
+
+    def _refs(self, msg: ChatMessage) -> list[str]:
+        refs = [f"o:{msg.origin_id}"] if msg.origin_id else []
+        if msg.stanza_id:
+            refs.append(f"s:{msg.stanza_id}")
+        return [self._idx(msg.chat.account, "ref", f"{msg.chat.jid}\0{r}") for r in refs]
+
+    def add_message(self, msg: ChatMessage) -> bool:
+        """Store a new message; False (and nothing written) if it is already known."""
+        acc, refs = self._acc(msg.chat.account), self._refs(msg)
+        with self.db:
+            self.db.execute("BEGIN IMMEDIATE")
+            for ref in refs:
+                if self.db.execute("SELECT 1 FROM seen WHERE account=? AND ref=?",
+                                   (acc, ref)).fetchone():
+                    return False
+            cur = self.db.execute(
+                "INSERT OR IGNORE INTO messages (account, chat, msg_id, pending, value)"
+                " VALUES (?, ?, ?, ?, ?)",
+                (acc, self._idx(msg.chat.account, "chat", msg.chat.jid),
+                 self._idx(msg.chat.account, "msgid", msg.id), _pending(msg), self._seal(msg)))
+            if cur.rowcount == 0:
+                return False
+            self.db.executemany("INSERT OR IGNORE INTO seen (account, ref) VALUES (?, ?)",
+                                [(acc, ref) for ref in refs])
+        return True
+
+    def update_message(self, msg: ChatMessage) -> None:
+        """Rewrite a stored message (its delivery state, ids) in place."""
+        acc = self._acc(msg.chat.account)
+        with self.db:
+            self.db.execute("BEGIN IMMEDIATE")
+            self.db.execute(
+                "UPDATE messages SET pending=?, value=? WHERE account=? AND msg_id=?",
+                (_pending(msg), self._seal(msg), acc,
+                 self._idx(msg.chat.account, "msgid", msg.id)))
+            self.db.executemany("INSERT OR IGNORE INTO seen (account, ref) VALUES (?, ?)",
+                                [(acc, ref) for ref in self._refs(msg)])
+
+    def _seal(self, msg: ChatMessage) -> bytes:
+        key = self._idx(msg.chat.account, "msgid", msg.id)
+        return self.codec.seal(msg.chat.account.name, "messages", key, message_to_bytes(msg))
+
+    def _load(self, account: AccountId, rows: list[tuple[str, bytes]]) -> list[ChatMessage]:
+        out = []
+        for msg_id_h, blob in rows:
+            plain = self.codec.unseal(account.name, "messages", msg_id_h, blob)
+            out.append(message_from_bytes(account, plain))
+        return out
+
+    def history(self, chat: ChatKey, limit: int = 500) -> list[ChatMessage]:
+        """The last `limit` messages of a chat, oldest first."""
+        rows = self.db.execute(
+            "SELECT msg_id, value FROM (SELECT seq, msg_id, value FROM messages"
+            " WHERE account=? AND chat=? ORDER BY seq DESC LIMIT ?) ORDER BY seq",
+            (self._acc(chat.account), self._idx(chat.account, "chat", chat.jid), limit),
+        ).fetchall()
+        return self._load(chat.account, rows)
+
+    def get_message(self, account: AccountId, msg_id: str) -> ChatMessage | None:
+        key = self._idx(account, "msgid", msg_id)
+        rows = self.db.execute("SELECT msg_id, value FROM messages WHERE account=? AND msg_id=?",
+                               (self._acc(account), key)).fetchall()
+        found = self._load(account, rows)
+        return found[0] if found else None
+
+    def pending(self, account: AccountId) -> list[ChatMessage]:
+        """The outbox: our messages not yet handed to the server, oldest first."""
+        rows = self.db.execute(
+            "SELECT msg_id, value FROM messages WHERE account=? AND pending=1 ORDER BY seq",
+            (self._acc(account),)).fetchall()
+        return self._load(account, rows)
+
+    def get(self, account: AccountId, name: str) -> bytes | None:
+        row = self.db.execute("SELECT value FROM kv WHERE account=? AND name=?",
+                              (self._acc(account), self._idx(account, "kv", name))).fetchone()
+        if row is None:
+            return None
+        return self.codec.unseal(account.name, "kv", self._idx(account, "kv", name), row[0])
+
+    def put(self, account: AccountId, name: str, value: bytes) -> None:
+        with self.db:
+            self.db.execute(
+                "INSERT OR REPLACE INTO kv (account, name, value) VALUES (?, ?, ?)",
+                (self._acc(account), self._idx(account, "kv", name),
+                 self.codec.seal(account.name, "kv", self._idx(account, "kv", name), value)))
+
+
+def _pending(msg: ChatMessage) -> int:
+    return 1 if msg.delivery is Delivery.PENDING else 0
