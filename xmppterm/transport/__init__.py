@@ -1,0 +1,1 @@
+"""Transport: the only code that opens sockets (direct TLS today, SOCKS5 later)."""
