@@ -7,10 +7,9 @@ from typing import Protocol
 
 from ..config import AccountConfig
 from ..domain.ports import EventSink
+from ..protocol.errors import NotConnected
 
-
-class NotConnected(Exception):
-    """Raised by `send_chat` when the link is not online."""
+__all__ = ["Link", "LinkFactory", "NotConnected", "protocol_link_factory"]
 
 
 class Link(Protocol):
