@@ -7,11 +7,12 @@ opens consistent. Not thread-safe on its own: `Store` runs it on one worker thre
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Callable
 from pathlib import Path
 
 from ..domain.ids import AccountId, ChatKey
 from ..domain.messages import ChatMessage, Delivery
-from .codec import Codec, PlainCodec
+from .codec import Codec, PlainCodec, RecordError
 from .serial import message_from_bytes, message_to_bytes
 
 SCHEMA = """
@@ -106,7 +107,7 @@ class Database:
             " WHERE account=? AND chat=? ORDER BY seq DESC LIMIT ?) ORDER BY seq",
             (self._acc(chat.account), self._idx(chat.account, "chat", chat.jid), limit),
         ).fetchall()
-        return self._load(chat.account, rows)
+        return _only(self._load(chat.account, rows), lambda m: m.chat == chat, "another chat")
 
     def get_message(self, account: AccountId, msg_id: str) -> ChatMessage | None:
         key = self._idx(account, "msgid", msg_id)
@@ -120,7 +121,8 @@ class Database:
         rows = self.db.execute(
             "SELECT msg_id, value FROM messages WHERE account=? AND pending=1 ORDER BY seq",
             (self._acc(account),)).fetchall()
-        return self._load(account, rows)
+        return _only(self._load(account, rows), lambda m: m.delivery is Delivery.PENDING,
+                     "a message that is not pending")
 
     def get(self, account: AccountId, name: str) -> bytes | None:
         row = self.db.execute("SELECT value FROM kv WHERE account=? AND name=?",
@@ -139,3 +141,13 @@ class Database:
 
 def _pending(msg: ChatMessage) -> int:
     return 1 if msg.delivery is Delivery.PENDING else 0
+
+
+def _only(msgs: list[ChatMessage], belongs: Callable[[ChatMessage], bool],
+          what: str) -> list[ChatMessage]:
+    """Check what the sealed record says against the plain columns that selected it
+    (`chat`, `pending` are not covered by the codec's associated data): a row moved
+    to another chat or marked pending from outside fails instead of showing there."""
+    if not all(belongs(m) for m in msgs):
+        raise RecordError(f"a stored record in table 'messages' was moved: it is {what}")
+    return msgs
