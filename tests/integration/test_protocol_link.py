@@ -7,7 +7,7 @@ import uuid
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import pytest
 import slixmpp
@@ -20,67 +20,11 @@ from xmppterm.domain.messages import Delivery, Direction
 from xmppterm.domain.roster import Show
 from xmppterm.protocol.errors import NotConnected
 from xmppterm.protocol.link import ProtocolLink
-from xmppterm.transport.tls import client_context
+
+from .peers import Events, Peer
 
 pytestmark = pytest.mark.integration
-E = TypeVar("E", bound=ev.Event)
 ME = AccountId("me")
-
-
-class Events:
-    """Every event a link emitted, with waiting for one that matches."""
-
-    def __init__(self) -> None:
-        self.items: list[ev.Event] = []
-        self._changed = asyncio.Event()
-
-    def __call__(self, event: ev.Event) -> None:
-        self.items.append(event)
-        self._changed.set()
-
-    def of(self, kind: type[E]) -> list[E]:
-        return [e for e in self.items if isinstance(e, kind)]
-
-    async def wait(self, kind: type[E], pred: Callable[[E], bool] = lambda e: True,
-                   timeout: float = 10.0) -> E:
-        async def find() -> E:
-            while True:
-                for e in self.of(kind):
-                    if pred(e):
-                        return e
-                self._changed.clear()
-                await self._changed.wait()
-        return await asyncio.wait_for(find(), timeout)
-
-
-class Peer(slixmpp.ClientXMPP):  # type: ignore[misc]
-    """A plain slixmpp client that trusts the per-run CA."""
-
-    def __init__(self, acc: Account, ca: Path, resource: str = "peer") -> None:
-        super().__init__(f"{acc.jid}/{resource}", acc.password, ssl_context=client_context(ca))
-        for plugin in ("xep_0030", "xep_0184", "xep_0199", "xep_0280", "xep_0359"):
-            self.register_plugin(plugin)
-        self.inbox: asyncio.Queue[Any] = asyncio.Queue()
-        self.receipts: list[str] = []
-        self.add_event_handler("message", self.inbox.put_nowait)
-        self.add_event_handler("receipt_received", lambda m: self.receipts.append(m["receipt"]))
-
-    async def start(self, server: ProsodyServer) -> Peer:
-        self.connect(host="127.0.0.1", port=server.c2s_port)
-        await self.wait_until("session_start", 15)
-        await self.get_roster()
-        self.send_presence()
-        return self
-
-    async def next_message(self, timeout: float = 10.0) -> Any:
-        return await asyncio.wait_for(self.inbox.get(), timeout)
-
-    async def stop(self) -> None:
-        await self.disconnect(wait=1.0)
-        filters = self._run_out_filters  # slixmpp's send loop outlives the connection
-        if filters is not None:
-            filters.cancel()
-            await asyncio.wait([filters], timeout=1.0)
 
 
 def config(server: ProsodyServer, acc: Account, *, direct: bool = False,
