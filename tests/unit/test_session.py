@@ -2,6 +2,7 @@
 
 import asyncio
 from collections.abc import Callable
+from dataclasses import replace
 
 import pytest
 
@@ -138,7 +139,7 @@ async def test_stranger_flag_and_duplicate_drop(in_roster: bool) -> None:
     m = ChatMessage("i1", ChatKey(ACC, "bob@x.org"), Direction.INCOMING, "bob@x.org", "hi",
                     datetime.now(UTC), stanza_id="s1")
     h.links[0].emit(ev.MessageReceived(ACC, m))
-    h.links[0].emit(ev.MessageReceived(ACC, ChatMessage(**{**{s: getattr(m, s) for s in m.__slots__}, "id": "i2"})))
+    h.links[0].emit(ev.MessageReceived(ACC, replace(m, id="i2")))
     await h.settle()
     got = [e for e in h.events if isinstance(e, ev.MessageReceived)]
     assert len(got) == 1 and got[0].stranger is (not in_roster)

@@ -60,7 +60,8 @@ def parse(line: str) -> Parsed:
     name, _, rest = line[1:].partition(" ")
     spec = COMMANDS.get(name.lower())
     if spec is None:
-        return ParseError(f"Unknown command /{name}. Type /help for the list, or //{name} to send it as text.")
+        return ParseError(
+            f"Unknown command /{name}. Type /help for the list, or //{name} to send it as text.")
     args = _split(rest.strip(), spec)
     if isinstance(args, ParseError):
         return args
