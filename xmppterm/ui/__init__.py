@@ -1,0 +1,1 @@
+"""The Textual UI: `app.XmppTermApp`, driven only through `domain.ports.Backend`."""

@@ -1,0 +1,98 @@
+"""Composer lines to intents: what each slash command does (no Textual here).
+
+The app implements `CommandHost`; this module decides, the host acts. Tested with
+a fake host, without a terminal.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from ..domain.commands import Command, ParseError, PlainText, help_lines, parse
+from ..domain.ids import AccountId, ChatKey, InvalidJid
+from ..domain.intents import Connect, Disconnect, Intent, SendMessage
+from ..domain.sanitize import clean_field
+
+NO_CHAT = "No chat is open: use /msg JID TEXT"
+NO_IDENTITY = "No identity is configured: there is nobody to write as."
+
+
+class CommandHost(Protocol):
+    @property
+    def current_account(self) -> AccountId | None: ...
+
+    @property
+    def current_chat(self) -> ChatKey | None: ...
+
+    def dispatch(self, intent: Intent) -> None: ...
+
+    def open_chat(self, chat: ChatKey) -> None: ...
+
+    def close_chat(self, chat: ChatKey) -> None: ...
+
+    def say(self, text: str, error: bool = False) -> None:
+        """A line for the user in the buffer shown."""
+        ...
+
+    async def quit(self) -> None: ...
+
+
+async def run_line(host: CommandHost, line: str) -> None:
+    """Act on one composer line."""
+    parsed = parse(line)
+    if isinstance(parsed, ParseError):
+        host.say(parsed.message, error=True)
+    elif isinstance(parsed, PlainText):
+        send(host, parsed.text)
+    elif parsed.name == "quit":
+        await host.quit()
+    else:
+        run_command(host, parsed)
+
+
+def send(host: CommandHost, body: str) -> None:
+    chat = host.current_chat
+    if chat is None:
+        host.say(NO_CHAT, error=True)
+        return
+    host.dispatch(SendMessage(chat.account, chat, body))
+
+
+def run_command(host: CommandHost, command: Command) -> None:
+    name, args = command.name, command.args
+    if name in ("msg", "query"):
+        _open(host, args[0], args[1] if len(args) > 1 else "")
+    elif name == "close":
+        chat = host.current_chat
+        if chat is None:
+            host.say("The status buffer cannot be closed.", error=True)
+        else:
+            host.close_chat(chat)
+    elif name == "me":
+        send(host, "/me " + args[0])
+    elif name in ("connect", "disconnect"):
+        account = host.current_account
+        if account is None:
+            host.say(NO_IDENTITY, error=True)
+        else:
+            host.dispatch(Connect(account) if name == "connect" else Disconnect(account))
+    elif name == "help":
+        for text in help_lines(args[0] if args else None):
+            host.say(text)
+    else:
+        host.say(f"/{name} is not available here yet.", error=True)
+
+
+def _open(host: CommandHost, jid: str, text: str) -> None:
+    account = host.current_account
+    if account is None:
+        host.say(NO_IDENTITY, error=True)
+        return
+    try:
+        chat = ChatKey.of(account, jid)
+    except InvalidJid as exc:
+        host.say(f"Invalid JID {clean_field(jid, 80)!r}: {exc}", error=True)
+        return
+    host.open_chat(chat)
+    if text:
+        host.dispatch(SendMessage(account, chat, text))

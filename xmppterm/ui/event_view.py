@@ -1,0 +1,100 @@
+"""What each backend event does to the buffers and the widgets (one function per event)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import TYPE_CHECKING
+
+from ..domain import events as ev
+from ..domain.connection import ConnState
+from ..domain.ids import ChatKey
+from ..domain.sanitize import clean_field
+from .chats import Change
+from .contacts import Contacts
+
+if TYPE_CHECKING:
+    from .app import XmppTermApp
+
+
+def apply_event(app: XmppTermApp, event: ev.Event) -> None:
+    """File one event; unknown kinds (link events never reach the UI) are ignored."""
+    if event.account not in app.accounts and not isinstance(event, ev.Notice):
+        app.refresh_accounts()  # an identity added since start (first-run form)
+    match event:
+        case ev.MessageReceived():
+            message_received(app, event)
+        case ev.MessageDeliveryChanged():
+            delivery_changed(app, event)
+        case ev.ChatOpened():
+            chat_opened(app, event)
+        case ev.ChatClosed():
+            app.forget_chat(event.chat)
+        case ev.Notice():
+            app.notice(event.text, event.error, event.chat)
+        case ev.ConnectionChanged():
+            connection_changed(app, event)
+        case ev.RosterReceived() | ev.RosterItemChanged() | ev.PresenceChanged():
+            roster_event(app, event)
+
+
+def message_received(app: XmppTermApp, event: ev.MessageReceived) -> None:
+    message = event.message
+    app.ensure_buffer(message.chat, event.stranger)
+    buffer, change = app.chats.add_message(message, event.stranger)
+    if buffer is app.chats.current:
+        if change is Change.APPENDED:
+            app.chatlog.append(message)
+        else:
+            app.chatlog.replace(message)
+    else:
+        app.sidebar.set_unread(message.chat, buffer.unread)
+        app.update_status()
+
+
+def delivery_changed(app: XmppTermApp, event: ev.MessageDeliveryChanged) -> None:
+    found = app.chats.update_delivery(event.chat, event.message_id, event.delivery,
+                                      event.error)
+    if found is not None and found[0] is app.chats.current:
+        app.chatlog.replace(found[1])
+
+
+def chat_opened(app: XmppTermApp, event: ev.ChatOpened) -> None:
+    app.ensure_buffer(event.chat, event.stranger)
+    if not event.stranger:
+        app.sidebar.remove_stranger(event.chat)
+    shown = app.chats.current
+    buffer = app.chats.open(event.chat, event.history, event.stranger, event.focus)
+    if app.chats.current is not shown or buffer is shown:
+        app.show_current()
+    else:
+        app.update_status()
+
+
+def connection_changed(app: XmppTermApp, event: ev.ConnectionChanged) -> None:
+    info = app.accounts.get(event.account)
+    if info is None:
+        return
+    app.set_account_state(replace(info, state=event.state))
+    app.details[event.account] = event.detail
+    words = f"{clean_field(event.account.name)}: {event.state.value}"
+    if event.detail:
+        words += f" ({event.detail})"
+    app.notice(words, error=event.state is ConnState.FAILED)
+    app.update_status()
+
+
+def roster_event(app: XmppTermApp,
+                 event: ev.RosterReceived | ev.RosterItemChanged | ev.PresenceChanged) -> None:
+    contacts = app.contacts.setdefault(event.account, Contacts())
+    if isinstance(event, ev.PresenceChanged):
+        contacts.set_presence(event.presence)
+        app.sidebar.presence_changed(ChatKey(event.account, event.presence.jid))
+        return
+    if isinstance(event, ev.RosterReceived):
+        contacts.set_roster(event.items)
+        app.sidebar.set_roster(event.account)
+    else:
+        contacts.update(event.item, event.removed)
+        app.sidebar.update_item(event.account, event.item, event.removed)
+    if event.account == app.current_account:
+        app.update_status()

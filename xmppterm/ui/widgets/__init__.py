@@ -1,0 +1,1 @@
+"""One widget per module; all message rendering lives in `chatlog.ChatLog`."""

@@ -1,0 +1,150 @@
+"""Composer: the one-line input, with a prompt naming the identity you write as.
+
+Up/Down walk the history (kept in memory for this run only), Tab completes command
+names and, after `/msg ` or `/query `, the JIDs of the current identity's roster;
+pressing Tab again cycles through the candidates. Enter posts `Composer.Submitted`.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_left
+from collections.abc import Sequence
+from typing import ClassVar
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.message import Message
+from textual.widget import Widget
+from textual.widgets import Input, Static
+
+from ...domain.commands import complete
+
+HISTORY_LIMIT = 500
+CANDIDATE_LIMIT = 100
+JID_COMMANDS = ("/msg ", "/query ")
+
+
+def candidates(value: str, jids: Sequence[str]) -> list[str]:
+    """Completed lines for `value`: command names, or roster JIDs (sorted) after /msg."""
+    if value.startswith("/") and " " not in value:
+        return [name + " " for name in complete(value)]
+    for command in JID_COMMANDS:
+        if value.lower().startswith(command):
+            prefix = value[len(command):].casefold()
+            if " " in prefix:
+                return []
+            start = bisect_left(jids, prefix)
+            found: list[str] = []
+            for jid in jids[start:start + CANDIDATE_LIMIT]:
+                if not jid.startswith(prefix):
+                    break
+                found.append(value[:len(command)] + jid + " ")
+            return found
+    return []
+
+
+class ComposerInput(Input):
+    """The Input with history and completion bindings."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("up", "history(-1)", "Previous line", show=False),
+        Binding("down", "history(1)", "Next line", show=False),
+        Binding("tab", "complete", "Complete", show=False),
+    ]
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id, placeholder="Type a message, or /help", select_on_focus=False,
+                         compact=True)
+        self.jids: Sequence[str] = ()
+        self._history: list[str] = []
+        self._hist_pos: int | None = None
+        self._draft = ""
+        self._cycle: list[str] = []
+        self._cycle_at = 0
+
+    def remember(self, line: str) -> None:
+        if line and (not self._history or self._history[-1] != line):
+            self._history.append(line)
+            del self._history[:-HISTORY_LIMIT]
+        self._hist_pos = None
+        self._draft = ""
+
+    def _put(self, value: str) -> None:
+        self.value = value
+        self.cursor_position = len(value)
+
+    def action_history(self, step: int) -> None:
+        if not self._history:
+            return
+        if self._hist_pos is None:
+            if step > 0:
+                return
+            self._draft = self.value
+            self._hist_pos = len(self._history)
+        self._hist_pos = max(0, self._hist_pos + step)
+        if self._hist_pos >= len(self._history):
+            self._hist_pos = None
+            self._put(self._draft)
+        else:
+            self._put(self._history[self._hist_pos])
+
+    def action_complete(self) -> None:
+        if self._cycle and self.value == self._cycle[self._cycle_at]:
+            self._cycle_at = (self._cycle_at + 1) % len(self._cycle)
+        else:
+            self._cycle = candidates(self.value, self.jids)
+            self._cycle_at = 0
+            if not self._cycle:
+                return
+        self._put(self._cycle[self._cycle_at])
+
+
+class Composer(Widget):
+    """A prompt (`[identity]`) and the input line."""
+
+    DEFAULT_CSS = """
+    Composer { height: 1; layout: horizontal; }
+    Composer > #prompt { width: auto; height: 1; }
+    Composer > ComposerInput { width: 1fr; height: 1; border: none; padding: 0; }
+    """
+
+    class Submitted(Message):
+        def __init__(self, text: str) -> None:
+            super().__init__()
+            self.text = text
+
+    def __init__(self, *, low_bandwidth: bool = False, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self._low_bandwidth = low_bandwidth
+
+    def compose(self) -> ComposeResult:
+        yield Static(Text("[no identity] "), id="prompt")
+        field = ComposerInput(id="composer-input")
+        field.cursor_blink = not self._low_bandwidth
+        yield field
+
+    @property
+    def input(self) -> ComposerInput:
+        return self.query_one(ComposerInput)
+
+    @property
+    def value(self) -> str:
+        return self.input.value
+
+    def set_prompt(self, prompt: Text) -> None:
+        self.query_one("#prompt", Static).update(prompt)
+
+    def set_jids(self, jids: Sequence[str]) -> None:
+        self.input.jids = jids
+
+    def focus_input(self) -> None:
+        self.input.focus()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        line = event.value
+        self.input.remember(line)
+        self.input.value = ""
+        if line.strip():
+            self.post_message(self.Submitted(line))

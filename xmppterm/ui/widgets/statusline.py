@@ -1,0 +1,99 @@
+"""StatusLine: who you write as, how, and to whom, in words and colour, always visible."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+from rich.style import Style
+from rich.text import Text
+from textual.widget import Widget
+
+from ...domain.connection import ConnState
+from ...domain.ports import AccountInfo
+from ...domain.sanitize import clean_field
+
+REASON_LIMIT = 30
+COMPONENTS = (
+    "extra", *(f"identity-{n}" for n in range(1, 7)), "route-direct", "route-tor",
+    "route-proxy", "state-online", "state-connecting", "state-offline", "state-failed",
+    "plain", "omemo-trusted", "omemo-untrusted", "warning", "buffer", "activity", "separator",
+)
+STATE_CLASS = {
+    ConnState.ONLINE: "state-online", ConnState.CONNECTING: "state-connecting",
+    ConnState.WAITING: "state-connecting", ConnState.OFFLINE: "state-offline",
+    ConnState.FAILED: "state-failed",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class StatusInfo:
+    """Everything the line shows; the app builds a new one when anything changes."""
+
+    account: AccountInfo | None = None
+    detail: str = ""  # why the connection failed, or is waiting
+    encryption: str = "PLAIN"  # the shown chat's encryption, in words
+    buffer: str = "1:status"
+    activity: tuple[int, ...] = ()  # numbers of buffers with unread messages
+    extra: str = ""  # "DEMO", "EPHEMERAL"...
+    colour: int = 1  # the identity's colour class, as in the sidebar
+
+
+class StatusLine(Widget):
+    """One line: [EXTRA] identity ROUTE state ENCRYPTION (warnings) | buffer | act."""
+
+    COMPONENT_CLASSES: ClassVar[set[str]] = {f"statusline--{name}" for name in COMPONENTS}
+    DEFAULT_CSS = "StatusLine { height: 1; }"
+
+    def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
+        super().__init__(id=id, classes=classes)
+        self._info = StatusInfo()
+
+    @property
+    def info(self) -> StatusInfo:
+        return self._info
+
+    def set_info(self, info: StatusInfo) -> None:
+        if info != self._info:
+            self._info = info
+            self.refresh()
+
+    def _style(self, name: str) -> Style:
+        return self.get_component_rich_style(f"statusline--{name}", partial=True,
+                                             default=Style.null())
+
+    def render(self) -> Text:
+        text = self.build()
+        text.truncate(max(1, self.size.width), overflow="ellipsis")
+        return text
+
+    def build(self) -> Text:
+        info, sep = self._info, (" ", self._style("separator"))
+        parts: list[tuple[str, Style] | str] = []
+        if info.extra:
+            parts += [(f" {clean_field(info.extra)} ", self._style("extra")), sep]
+        parts += self._account_parts(info)
+        enc_class = {"PLAIN": "plain", "OMEMO VERIFIED": "omemo-trusted"}.get(
+            info.encryption, "omemo-untrusted")
+        parts += [sep, (info.encryption, self._style(enc_class))]
+        if info.account is not None and info.account.plain_password:
+            parts += [sep, ("PASSWORD IN CONFIG", self._style("warning"))]
+        parts += [sep, (f"[{clean_field(info.buffer)}]", self._style("buffer"))]
+        if info.activity:
+            act = ",".join(str(n) for n in info.activity)
+            parts += [sep, (f"act:{act}", self._style("activity"))]
+        return Text.assemble(*parts, no_wrap=True)
+
+    def _account_parts(self, info: StatusInfo) -> list[tuple[str, Style] | str]:
+        account = info.account
+        if account is None:
+            return [("no identity", self._style("warning"))]
+        route = account.route.upper() if account.route else "DIRECT"
+        route_class = {"TOR": "route-tor", "PROXY": "route-proxy"}.get(route, "route-direct")
+        state = account.state
+        words = state.value
+        if info.detail and state in (ConnState.FAILED, ConnState.WAITING):
+            words += ": " + clean_field(info.detail, REASON_LIMIT)
+        return [(clean_field(account.id.name), self._style(f"identity-{info.colour}")), " ",
+                (route, self._style(route_class)), " ",
+                (words, self._style(STATE_CLASS[state]))]
