@@ -14,9 +14,9 @@ def test_build_table_accepts_a_password_or_a_command() -> None:
     assert table == {"name": "main", "jid": "me@example.org", "tls": "starttls",
                      "password": "pw"}
     table, _ = build_table({"jid": "me@example.org", "password_command": "pass x",
-                            "host": "abc.onion", "port": "5223", "name": "work"}, True)
+                            "host": "xmpp.example.net", "port": "5223", "name": "work"}, True)
     assert table == {"name": "work", "jid": "me@example.org", "tls": "direct",
-                     "password_command": "pass x", "host": "abc.onion", "port": 5223}
+                     "password_command": "pass x", "host": "xmpp.example.net", "port": 5223}
 
 
 def test_build_table_refuses_what_the_config_would_refuse() -> None:

@@ -359,3 +359,18 @@ async def test_backend_is_started_once_after_the_app_listens(backend: FakeBacken
         await pilot.pause()
         assert backend.started == 1
         assert backend.subscribed_before_start
+
+
+async def test_alt_digit_as_a_real_terminal_sends_it(backend: FakeBackend) -> None:
+    """xterm and tmux send ESC 2 for Alt+2; Textual parses that as '™' (macOS Option+2)."""
+    from textual._xterm_parser import XTermParser
+
+    keys = [e.key for e in XTermParser().feed("\x1b2") if hasattr(e, "key")]
+    app = XmppTermApp(backend)
+    async with app.run_test(size=(80, 24)) as pilot:
+        backend.push(ChatOpened(WORK, ALICE, (), focus=False))
+        await pilot.pause()
+        await pilot.press(*keys)
+        await pilot.pause()
+        assert "[2:alice@example.org]" in screen_lines(app)[-2]
+        assert app.composer.value == ""

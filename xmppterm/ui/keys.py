@@ -14,6 +14,11 @@ from textual.binding import Binding, BindingType
 MAIN_ONLY = {"toggle_sidebar", "focus_sidebar", "cycle_buffer", "goto_buffer", "help",
              "scroll_log", "next_identity"}
 
+# Textual reads ESC+digit, which xterm, tmux and most Linux terminals send for Alt+digit,
+# as the character macOS types for Option+digit (¡ ™ £ ¢ ∞ § ¶ • ª); bind those keys too.
+ALT_DIGIT_KEYS = ("inverted_exclamation_mark", "trade_mark_sign", "pound_sign", "cent_sign",
+                  "infinity", "section_sign", "pilcrow_sign", "bullet", "ª")
+
 APP_BINDINGS: list[BindingType] = [
     Binding("f1,alt+h", "help", "Keys and commands", priority=True),
     Binding("question_mark", "help", "Keys and commands", show=False),
@@ -22,7 +27,8 @@ APP_BINDINGS: list[BindingType] = [
     Binding("f4,alt+i", "next_identity", "Next identity", priority=True),
     Binding("ctrl+n", "cycle_buffer(1)", "Next buffer", priority=True),
     Binding("ctrl+p", "cycle_buffer(-1)", "Previous buffer", priority=True),
-    *(Binding(f"alt+{n}", f"goto_buffer({n})", f"Buffer {n}", show=False, priority=True)
+    *(Binding(f"alt+{n},{ALT_DIGIT_KEYS[n - 1]}", f"goto_buffer({n})", f"Buffer {n}",
+              show=False, priority=True)
       for n in range(1, 10)),
     Binding("pageup", "scroll_log(-1)", "Scroll up", show=False, priority=True),
     Binding("pagedown", "scroll_log(1)", "Scroll down", show=False, priority=True),

@@ -19,6 +19,7 @@ from textual.widget import Widget
 from textual.widgets import Input, Static
 
 from ...domain.commands import complete
+from ..keys import ALT_DIGIT_KEYS
 
 HISTORY_LIMIT = 500
 CANDIDATE_LIMIT = 100
@@ -57,11 +58,17 @@ class ComposerInput(Input):
         super().__init__(id=id, placeholder="Type a message, or /help", select_on_focus=False,
                          compact=True)
         self.jids: Sequence[str] = ()
+
         self._history: list[str] = []
         self._hist_pos: int | None = None
         self._draft = ""
         self._cycle: list[str] = []
         self._cycle_at = 0
+
+    def check_consume_key(self, key: str, character: str | None) -> bool:
+        """Leave Alt+digit to the app: terminals send ESC+digit, which Textual reads as
+        the characters macOS types for Option+digit (see keys.ALT_DIGIT_KEYS)."""
+        return key not in ALT_DIGIT_KEYS and super().check_consume_key(key, character)
 
     def remember(self, line: str) -> None:
         if line and (not self._history or self._history[-1] != line):
