@@ -1,0 +1,48 @@
+"""Entry point: parse the command line and wire the layers together."""
+
+from __future__ import annotations
+
+import asyncio
+import resource
+import sys
+from pathlib import Path
+
+from .cli import build_parser
+from .config import Config, ConfigError, Settings, load_config
+from .paths import default_config_path, default_data_dir
+
+
+def harden_process() -> None:
+    """No core dumps: they would hold keys and plaintext."""
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+
+
+def main(argv: list[str] | None = None) -> int:
+    harden_process()
+    args = build_parser().parse_args(argv)
+    if args.command == "demo":
+        from .demo import run_demo
+
+        return run_demo(keep=args.keep, low_bandwidth=args.low_bandwidth, theme=args.theme)
+    config_path = args.config or default_config_path()
+    data_dir = args.data_dir or default_data_dir()
+    try:
+        config = _load_or_empty(config_path)
+    except ConfigError as exc:
+        print(f"xmppterm: {exc}", file=sys.stderr)
+        return 2
+    from .run import run_client
+
+    return asyncio.run(run_client(
+        config, data_dir, low_bandwidth=args.low_bandwidth or config.settings.low_bandwidth,
+        theme=args.theme or config.settings.theme, config_path=config_path))
+
+
+def _load_or_empty(path: Path) -> Config:
+    if path.exists():
+        return load_config(path)
+    return Config(path, Settings(), ())
+
+
+if __name__ == "__main__":
+    sys.exit(main())

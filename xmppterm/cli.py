@@ -1,0 +1,57 @@
+"""The command line: what `xmppterm --help` teaches."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from . import __version__
+from .paths import default_config_path, default_data_dir
+
+DESCRIPTION = """\
+A terminal XMPP client for people whose safety depends on their messaging.
+
+First time? Try it against a throwaway local server:
+  xmppterm demo
+
+Use your own account: run `xmppterm` and fill in the form, or write
+~/.config/xmppterm/config.toml (chmod 600):
+  [accounts.work]
+  jid = "alice@example.org"
+  password_command = "pass show xmpp/alice"
+
+Inside the client: /help lists commands, F1 lists keys, /quit leaves.
+"""
+
+EPILOG = """\
+examples:
+  xmppterm                       start with the default config
+  xmppterm --config ~/burner.toml --data-dir ~/.burner
+                                 a separate identity with its own files
+  xmppterm --low-bandwidth       fewer bytes on the wire (SSH, Tor)
+  xmppterm demo                  local demo server, nothing kept afterwards
+"""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="xmppterm", description=DESCRIPTION, epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--version", action="version", version=f"xmppterm {__version__}")
+    parser.add_argument("--config", type=Path, default=None, metavar="PATH",
+                        help=f"configuration file (default: {default_config_path()})")
+    parser.add_argument("--data-dir", type=Path, default=None, metavar="PATH",
+                        help=f"where history is kept (default: {default_data_dir()})")
+    parser.add_argument("--low-bandwidth", action="store_true",
+                        help="compact look that sends fewer bytes to the terminal (over SSH/Tor)")
+    parser.add_argument("--theme", default=None, metavar="NAME",
+                        help="theme from themes/NAME.tcss (default, compact)")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    demo = sub.add_parser(
+        "demo", help="start a throwaway local Prosody with a demo account and an echo contact",
+        description="Start a private Prosody on 127.0.0.1 (Debian package `prosody`), create "
+        "an account and a companion that echoes what you send, and open xmppterm logged in. "
+        "Everything lives in a temporary directory that is removed at exit.")
+    demo.add_argument("--keep", action="store_true",
+                      help="keep the temporary directory at exit (prints where it is)")
+    return parser
