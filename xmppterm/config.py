@@ -131,7 +131,7 @@ def _parse_settings(raw: dict[str, Any], path: Path | None) -> Settings:
 def _typed(raw: dict[str, Any], key: str, kind: type[Any], path: Path | None,
            prefix: str, default: Any) -> Any:
     value = raw.get(key, default)
-    if value is not None and not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+    if (value is not None and not isinstance(value, kind)) or (kind is int and isinstance(value, bool)):
         raise ConfigError(path, prefix + key, f"must be a {kind.__name__}",
                           f"Write e.g. {key} = {_example(kind)}")
     return value
