@@ -2,24 +2,46 @@
 
 Every error names the file, the key and what to do. Secrets are not read here: a
 `password_command` is kept as a command and run by core when it connects.
+
+The route of an identity (THREATS.md, "Transport and TLS"), per account or as a
+default in `[settings]`:
+- `proxy = "socks5://IP:PORT"` (`socks5h://` means the same: names are always
+  resolved by the proxy). The proxy must be an IP address or `localhost` (taken as
+  127.0.0.1): looking up any other proxy name would be a DNS query from this machine.
+- `tor = true`: through Tor, at socks5://127.0.0.1:9050 unless `proxy` gives another
+  address (Tor Browser: 9150). The route is then TOR rather than PROXY.
+- An account that sets `proxy` or `tor` itself ignores the `[settings]` default;
+  `proxy = ""` or `tor = false` (without `proxy`) in an account means DIRECT.
+- `proxy_username`/`proxy_password` (accounts only, both or neither): without them
+  each identity gets random credentials of its own for the session, so that Tor
+  (IsolateSOCKSAuth) keeps identities on separate circuits. Two accounts may not
+  share a pair, and `[settings]` cannot hold one.
+- A `.onion` JID domain or `host` without a proxy is refused.
 """
 
 from __future__ import annotations
 
 import stat
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from ipaddress import ip_address
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
 from .domain.ids import AccountId, InvalidJid, parse_jid
 
 TlsMode = Literal["starttls", "direct"]
+Route = Literal["DIRECT", "TOR", "PROXY"]
+ROUTE_KEYS = {"proxy", "tor"}
+PROXY_AUTH_KEYS = ("proxy_username", "proxy_password")
 ACCOUNT_KEYS = {
     "jid", "password", "password_command", "host", "port", "tls", "ca_file",
-    "allow_plain", "connect", "color",
+    "allow_plain", "connect", "color", *ROUTE_KEYS, *PROXY_AUTH_KEYS,
 }
-SETTINGS_KEYS = {"theme", "low_bandwidth"}
+SETTINGS_KEYS = {"theme", "low_bandwidth", "passphrase_command", "insecure_fast_kdf", *ROUTE_KEYS}
+TOR_SOCKS = ("127.0.0.1", 9050)
+PROXY_EXAMPLE = 'Write it as proxy = "socks5://127.0.0.1:9050"'
 
 
 class ConfigError(Exception):
@@ -31,6 +53,17 @@ class ConfigError(Exception):
             where += f", key `{key}`"
         super().__init__(f"{where}: {problem}. {fix}")
         self.path, self.key, self.problem, self.fix = path, key, problem, fix
+
+
+@dataclass(frozen=True, slots=True)
+class ProxyConfig:
+    """A SOCKS5 proxy; `host` is an IP literal. No credentials: random per identity."""
+
+    host: str
+    port: int
+    tor: bool = False
+    username: str | None = None
+    password: str | None = field(default=None, repr=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,10 +79,17 @@ class AccountConfig:
     allow_plain: bool = False  # SASL PLAIN, only ever over verified TLS
     connect: bool = True
     color: str | None = None
+    proxy: ProxyConfig | None = None
 
     @property
     def domain(self) -> str:
         return parse_jid(self.jid).domain
+
+    @property
+    def route(self) -> Route:
+        if self.proxy is None:
+            return "DIRECT"
+        return "TOR" if self.proxy.tor else "PROXY"
 
     @property
     def plain_password_in_config(self) -> bool:
@@ -60,6 +100,9 @@ class AccountConfig:
 class Settings:
     theme: str = "default"
     low_bandwidth: bool = False
+    proxy: ProxyConfig | None = None  # the default route of accounts
+    passphrase_command: str | None = None  # prints the store passphrase (scripted use)
+    insecure_fast_kdf: bool = False  # tests only: a cheap Argon2id; shown as WEAK KDF
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,9 +148,10 @@ def parse_config(data: dict[str, Any], path: Path | None = None) -> Config:
     settings = _parse_settings(_table(data, "settings", path), path)
     accounts_raw = _table(data, "accounts", path)
     accounts = tuple(
-        _parse_account(name, _table(accounts_raw, name, path, "accounts."), path)
+        _parse_account(name, _table(accounts_raw, name, path, "accounts."), path, settings)
         for name in accounts_raw
     )
+    _check_shared_credentials(accounts, path)
     return Config(path, settings, accounts)
 
 
@@ -120,12 +164,19 @@ def _table(data: dict[str, Any], key: str, path: Path | None, prefix: str = "") 
 
 def _parse_settings(raw: dict[str, Any], path: Path | None) -> Settings:
     for key in raw:
+        if key in PROXY_AUTH_KEYS:
+            raise ConfigError(path, f"settings.{key}", "would give every identity the same "
+                              "SOCKS credentials, so Tor could put them on the same circuits",
+                              "Set it per account, or leave it out for random credentials")
         if key not in SETTINGS_KEYS:
             raise ConfigError(path, f"settings.{key}", "is not a known setting",
                               f"Known settings: {', '.join(sorted(SETTINGS_KEYS))}")
     theme = _typed(raw, "theme", str, path, "settings.", "default")
     low = _typed(raw, "low_bandwidth", bool, path, "settings.", False)
-    return Settings(theme=theme, low_bandwidth=low)
+    _, proxy = _route(raw, path, "settings.")
+    return Settings(theme=theme, low_bandwidth=low, proxy=proxy,
+                    passphrase_command=_typed(raw, "passphrase_command", str, path, "settings.", None),
+                    insecure_fast_kdf=_typed(raw, "insecure_fast_kdf", bool, path, "settings.", False))
 
 
 def _typed(raw: dict[str, Any], key: str, kind: type[Any], path: Path | None,
@@ -141,7 +192,8 @@ def _example(kind: type[Any]) -> str:
     return {str: '"text"', int: "5222", bool: "true"}.get(kind, "...")
 
 
-def _parse_account(name: str, raw: dict[str, Any], path: Path | None) -> AccountConfig:
+def _parse_account(name: str, raw: dict[str, Any], path: Path | None,
+                   settings: Settings = Settings()) -> AccountConfig:
     p = f"accounts.{name}."
     for key in raw:
         if key not in ACCOUNT_KEYS:
@@ -161,13 +213,15 @@ def _parse_account(name: str, raw: dict[str, Any], path: Path | None) -> Account
     if password is not None and command is not None:
         raise ConfigError(path, p + "password", "is set together with password_command",
                           "Keep only password_command")
+    host = _typed(raw, "host", str, path, p, None)
     return AccountConfig(
         id=AccountId(name), jid=jid.bare, password=password, password_command=command,
-        host=_typed(raw, "host", str, path, p, None), port=_port(raw, path, p),
+        host=host, port=_port(raw, path, p),
         tls=_tls(raw, path, p), ca_file=_ca_file(raw, path, p),
         allow_plain=_typed(raw, "allow_plain", bool, path, p, False),
         connect=_typed(raw, "connect", bool, path, p, True),
         color=_typed(raw, "color", str, path, p, None),
+        proxy=_account_proxy(raw, path, p, settings, (jid.domain, host)),
     )
 
 
@@ -197,3 +251,86 @@ def _ca_file(raw: dict[str, Any], path: Path | None, p: str) -> Path | None:
         raise ConfigError(path, p + "ca_file", f"{ca} is not a readable file",
                           "Point it at a PEM file with the CA or server certificate")
     return ca
+
+
+# -- the route --------------------------------------------------------------------------
+def _route(raw: dict[str, Any], path: Path | None, p: str) -> tuple[bool, ProxyConfig | None]:
+    """(whether this table chooses a route itself, the proxy it chose)."""
+    url: str | None = _typed(raw, "proxy", str, path, p, None)
+    tor: bool | None = _typed(raw, "tor", bool, path, p, None)
+    if url is None and tor is None:
+        return False, None
+    if url == "":
+        if tor:
+            raise ConfigError(path, p + "tor", 'is true while proxy = "" asks for no proxy',
+                              "Remove one of the two")
+        return True, None
+    if url is None:
+        return True, ProxyConfig(*TOR_SOCKS, tor=True) if tor else None
+    host, port = _proxy_address(url, path, p + "proxy")
+    return True, ProxyConfig(host, port, tor=bool(tor))
+
+
+def _proxy_address(url: str, path: Path | None, key: str) -> tuple[str, int]:
+    """socks5://IP:PORT as (IP, PORT); never resolves a name."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        raise ConfigError(path, key, f"{url!r} is not a proxy address", PROXY_EXAMPLE) from None
+    if parts.scheme.lower() not in ("socks5", "socks5h"):
+        raise ConfigError(path, key, f"{url!r} is not a SOCKS5 proxy (only socks5:// "
+                          "and socks5h:// are supported)", PROXY_EXAMPLE)
+    if parts.username is not None or parts.password is not None:
+        raise ConfigError(path, key, "holds credentials", "Use proxy_username and proxy_password")
+    if parts.path not in ("", "/") or parts.query or parts.fragment or port is None:
+        raise ConfigError(path, key, f"{url!r} is not of the form socks5://IP:PORT", PROXY_EXAMPLE)
+    host = parts.hostname or ""
+    if host == "localhost":
+        return "127.0.0.1", port
+    try:
+        return str(ip_address(host)), port
+    except ValueError:
+        raise ConfigError(path, key, f"{host!r} is not an IP address, and looking it up would be "
+                          "a DNS query from this machine", "Write the proxy's IP address, e.g. "
+                          "socks5://127.0.0.1:9050") from None
+
+
+def _account_proxy(raw: dict[str, Any], path: Path | None, p: str, settings: Settings,
+                   names: tuple[str, str | None]) -> ProxyConfig | None:
+    chosen, proxy = _route(raw, path, p)
+    if not chosen:
+        proxy = settings.proxy
+    user, password = (_typed(raw, key, str, path, p, None) for key in PROXY_AUTH_KEYS)
+    if user is not None or password is not None:
+        key = p + ("proxy_username" if user is not None else "proxy_password")
+        if proxy is None:
+            raise ConfigError(path, key, "is set but this account uses no proxy",
+                              "Set proxy or tor = true, or remove it")
+        if user is None or password is None:
+            raise ConfigError(path, key, "is set without its partner (SOCKS5 needs both)",
+                              "Set both proxy_username and proxy_password, or neither")
+        if not all(0 < len(v.encode()) < 256 for v in (user, password)):
+            raise ConfigError(path, key, "and its partner must be 1 to 255 bytes long",
+                              "Shorten it, or leave both out for random credentials")
+        proxy = replace(proxy, username=user, password=password)
+    onion = [n for n in names if n and n.lower().rstrip(".").endswith(".onion")]
+    if proxy is None and onion:
+        raise ConfigError(path, p + ("host" if onion[0] == names[1] else "jid"),
+                          f"{onion[0]} is an onion address, which only Tor can reach",
+                          "Set tor = true in this account")
+    return proxy
+
+
+def _check_shared_credentials(accounts: tuple[AccountConfig, ...], path: Path | None) -> None:
+    seen: dict[tuple[str, int, str, str], AccountId] = {}
+    for acc in accounts:
+        proxy = acc.proxy
+        if proxy is None or proxy.username is None or proxy.password is None:
+            continue
+        key = (proxy.host, proxy.port, proxy.username, proxy.password)
+        if key in seen:
+            raise ConfigError(path, f"accounts.{acc.id}.proxy_username", "is the same as in "
+                              f"[accounts.{seen[key]}], so both identities could share circuits",
+                              "Give each account its own, or leave both out for random ones")
+        seen[key] = acc.id

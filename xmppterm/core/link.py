@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Callable
 from typing import Protocol
 
 from ..config import AccountConfig
+from ..domain.ids import AccountId
 from ..domain.ports import EventSink
 from ..protocol.errors import NotConnected
 
-__all__ = ["Link", "LinkFactory", "NotConnected", "protocol_link_factory"]
+__all__ = ["ISOLATION", "Link", "LinkFactory", "NotConnected", "SocksIsolation",
+           "protocol_link_factory"]
 
 
 class Link(Protocol):
@@ -26,8 +29,27 @@ class Link(Protocol):
 LinkFactory = Callable[[AccountConfig, str, EventSink], Link]
 
 
+class SocksIsolation:
+    """Random SOCKS5 credentials, one pair per identity (account name and JID) for the
+    life of the process: reused on every reconnect, never given to another identity, so
+    that Tor (IsolateSOCKSAuth) keeps each identity on circuits of its own."""
+
+    def __init__(self) -> None:
+        self._pairs: dict[tuple[AccountId, str], tuple[str, str]] = {}
+
+    def credentials(self, account: AccountConfig) -> tuple[str, str]:
+        key = (account.id, account.jid)
+        if key not in self._pairs:
+            self._pairs[key] = (secrets.token_hex(16), secrets.token_hex(16))
+        return self._pairs[key]
+
+
+ISOLATION = SocksIsolation()
+
+
 def protocol_link_factory(account: AccountConfig, password: str, emit: EventSink) -> Link:
-    """The real link: a hardened slixmpp client (imported late: tests may not need it)."""
+    """The real link: a hardened slixmpp client (imported late: tests may not need it),
+    on the account's route (its proxy, with the identity's own credentials, or direct)."""
     from ..protocol.link import ProtocolLink
 
-    return ProtocolLink(account, password, emit)
+    return ProtocolLink(account, password, emit, socks_auth=ISOLATION.credentials(account))

@@ -7,6 +7,7 @@ import logging
 from ..config import AccountConfig, Config
 from ..domain import events as ev
 from ..domain import intents as it
+from ..domain.connection import ConnState
 from ..domain.ids import AccountId
 from ..domain.ports import AccountInfo, EventSink
 from ..store.store import Store
@@ -36,7 +37,7 @@ class SessionManager:
     def accounts(self) -> list[AccountInfo]:
         return [
             AccountInfo(id=s.account, jid=s.config.jid, color=s.config.color,
-                        route="DIRECT", plain_password=s.config.plain_password_in_config,
+                        route=s.config.route, plain_password=s.config.plain_password_in_config,
                         state=s.state)
             for s in self.sessions.values()
         ]
@@ -57,6 +58,23 @@ class SessionManager:
         for session in self.sessions.values():
             await session.start()
             if session.config.connect:
+                session.connect()
+
+    async def suspend(self) -> list[AccountId]:
+        """Take every identity offline (the store is about to lock); returns those that
+        were online or on their way, for `resume`."""
+        active = [s.account for s in self.sessions.values()
+                  if s.state not in (ConnState.OFFLINE, ConnState.FAILED)]
+        for session in self.sessions.values():
+            await session.disconnect()
+            session.open_chats = []
+        return active
+
+    async def resume(self, active: list[AccountId]) -> None:
+        """After the store is unlocked again: reload state and reconnect `active`."""
+        for session in self.sessions.values():
+            await session.start()
+            if session.account in active:
                 session.connect()
 
     async def add_account(self, account: AccountConfig) -> None:

@@ -66,7 +66,7 @@ class AccountSession:
         self._tasks.spawn(self._attempt_connect())
 
     def _route(self) -> str:
-        return "DIRECT"
+        return self.config.route
 
     async def _attempt_connect(self) -> None:
         try:

@@ -90,6 +90,8 @@ class XmppClient(ClientXMPP):
         self.default_port = 5223 if direct_tls else 5222
         self.target = (host, port)
         self.connector: Connector = connector or DirectConnector()
+        if not self.connector.local_dns:  # a proxied identity: no resolver may ever run
+            self.use_aiodns = self.use_ipv6 = False
         self.failure: Failure | None = None
         self._auth_tried = False
         self._auth_condition = ""
@@ -184,6 +186,11 @@ class XmppClient(ClientXMPP):
             records = []
         found = [(addr, p) for svc, _, addr, p in records if svc in (service, "")]
         return found or [(self.tls_name, self.default_port)]
+
+    async def get_dns_records(self, domain: str, port: int | None = None) -> list[Any]:
+        if not self.connector.local_dns:  # overrides slixmpp: never behind a proxy
+            raise OSError("no DNS lookup from this machine for a proxied identity")
+        return await super().get_dns_records(domain, port)
 
     def reschedule_connection_attempt(self) -> None:  # overrides slixmpp: never retry
         return None

@@ -19,6 +19,7 @@ from ..domain import events as ev
 from ..domain.ids import InvalidJid, bare_jid
 from ..domain.ports import EventSink
 from ..transport.connect import Connector
+from ..transport.socks import connector_for
 from ..transport.tls import client_context
 from . import stanzas as st
 from .client import READY_EVENT, XmppClient
@@ -33,8 +34,14 @@ ROSTER_TIMEOUT = 30.0
 class ProtocolLink:
     def __init__(self, account: AccountConfig, password: str, emit: EventSink,
                  connector: Connector | None = None,
-                 timeout: float = NEGOTIATION_TIMEOUT) -> None:
-        """Create inside a running loop (slixmpp binds to it)."""
+                 timeout: float = NEGOTIATION_TIMEOUT,
+                 socks_auth: tuple[str, str] | None = None) -> None:
+        """Create inside a running loop (slixmpp binds to it). Without `connector`, the
+        account's route: its proxy (with `socks_auth`, the identity's own credentials,
+        unless the config sets some) or a direct connection."""
+        connector = connector or connector_for(account, socks_auth)
+        if account.proxy is not None and connector.local_dns:
+            raise ValueError(f"{account.id} must connect through its proxy")
         self.account = account
         self.timeout = timeout
         self._outer_emit = emit

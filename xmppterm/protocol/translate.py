@@ -98,7 +98,7 @@ class Translator:
 
     def connection_failed(self, error: Any) -> None:
         detail = getattr(error, "strerror", None) or str(error or "") or "no answer"
-        if isinstance(error, TimeoutError):
+        if isinstance(error, TimeoutError) and not str(error):
             detail = "timed out"
         self.lost(f"Could not connect to {self.ctx.domain}: {detail}")
 
