@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import resource
 import sys
@@ -24,18 +25,32 @@ def main(argv: list[str] | None = None) -> int:
         from .demo import run_demo
 
         return run_demo(keep=args.keep, low_bandwidth=args.low_bandwidth, theme=args.theme)
-    config_path = args.config or default_config_path()
     data_dir = args.data_dir or default_data_dir()
+    if args.command in ("passphrase", "wipe"):
+        from .admin import passphrase_command, wipe_command
+
+        if args.command == "passphrase":
+            return passphrase_command(data_dir)
+        return wipe_command(data_dir, args.account)
+    return _run(args, data_dir)
+
+
+def _run(args: argparse.Namespace, data_dir: Path) -> int:
+    from .core.secrets import PasswordUnavailable
+    from .run import StartError, run_client
+    from .unlock import StoreWithoutKeys
+
+    config_path = args.config or default_config_path()
     try:
         config = _load_or_empty(config_path)
-    except ConfigError as exc:
+        return asyncio.run(run_client(
+            config, None if args.ephemeral else data_dir,
+            low_bandwidth=args.low_bandwidth or config.settings.low_bandwidth,
+            theme=args.theme or config.settings.theme, config_path=config_path,
+            passphrase_command=args.passphrase_command))
+    except (ConfigError, StartError, StoreWithoutKeys, PasswordUnavailable) as exc:
         print(f"xmppterm: {exc}", file=sys.stderr)
         return 2
-    from .run import run_client
-
-    return asyncio.run(run_client(
-        config, data_dir, low_bandwidth=args.low_bandwidth or config.settings.low_bandwidth,
-        theme=args.theme or config.settings.theme, config_path=config_path))
 
 
 def _load_or_empty(path: Path) -> Config:

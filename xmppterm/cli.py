@@ -20,7 +20,10 @@ Use your own account: run `xmppterm` and fill in the form, or write
   jid = "alice@example.org"
   password_command = "pass show xmpp/alice"
 
-Inside the client: /help lists commands, F1 lists keys, /quit leaves.
+Everything xmppterm keeps on disk is encrypted under a passphrase that it asks
+for at start (or reads from --passphrase-command).
+
+Inside the client: /help lists commands, F1 lists keys, /lock locks, /quit leaves.
 """
 
 EPILOG = """\
@@ -30,6 +33,9 @@ examples:
                                  a separate identity with its own files
   xmppterm --low-bandwidth       fewer bytes on the wire (SSH, Tor)
   xmppterm demo                  local demo server, nothing kept afterwards
+  xmppterm --ephemeral           nothing written to disk this time
+  xmppterm passphrase            change the passphrase of the store
+  xmppterm wipe --account burner destroy one identity's history and keys
 """
 
 
@@ -46,6 +52,10 @@ def build_parser() -> argparse.ArgumentParser:
                         help="compact look that sends fewer bytes to the terminal (over SSH/Tor)")
     parser.add_argument("--theme", default=None, metavar="NAME",
                         help="theme from themes/NAME.tcss (default, compact)")
+    parser.add_argument("--ephemeral", action="store_true",
+                        help="keep nothing on disk this time: history and state live in memory")
+    parser.add_argument("--passphrase-command", default=None, metavar="CMD",
+                        help="read the store passphrase from the first line CMD prints")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     demo = sub.add_parser(
         "demo", help="start a throwaway local Prosody with a demo account and an echo contact",
@@ -54,4 +64,15 @@ def build_parser() -> argparse.ArgumentParser:
         "Everything lives in a temporary directory that is removed at exit.")
     demo.add_argument("--keep", action="store_true",
                       help="keep the temporary directory at exit (prints where it is)")
+    sub.add_parser(
+        "passphrase", help="change the passphrase of the encrypted store",
+        description="Change the passphrase that unlocks the store under --data-dir. Only the "
+        "key file is rewritten; history stays as it is.")
+    wipe = sub.add_parser(
+        "wipe", help="destroy the stored data, or one identity's, after a typed confirmation",
+        description="Destroy everything under --data-dir (the key file is overwritten first, "
+        "so no copy of a record can be opened again), or with --account the records of one "
+        "identity (asks for the passphrase).")
+    wipe.add_argument("--account", default=None, metavar="NAME",
+                      help="only this identity ([accounts.NAME])")
     return parser

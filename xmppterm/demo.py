@@ -1,7 +1,7 @@
 """`xmppterm demo`: a throwaway local Prosody, a demo account and an echo companion.
 
-Everything (server config, data, certificates, the client's store and log) lives
-in one temporary directory that is removed at exit.
+The server (config, data, certificates) lives in one temporary directory that is
+removed at exit; the client keeps its history in memory only (as with --ephemeral).
 """
 
 from __future__ import annotations
@@ -62,7 +62,7 @@ async def _demo(tmp: Path, low_bandwidth: bool, theme: str) -> int:
     try:
         return await run_client(
             Config(None, Settings(low_bandwidth=low_bandwidth, theme=theme), (account,)),
-            tmp / "data", low_bandwidth=low_bandwidth, theme=theme,
+            None, low_bandwidth=low_bandwidth, theme=theme,
             status_text="DEMO", manager_hook=start_companion)
     finally:
         companion.disconnect()

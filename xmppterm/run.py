@@ -1,9 +1,11 @@
-"""Run the client: open the store, start the session manager, hand it to the UI."""
+"""Run the client: open the store (behind its passphrase), start the session manager,
+hand both to the UI."""
 
 from __future__ import annotations
 
 import logging
 import tomllib
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -11,37 +13,72 @@ import tomli_w
 
 from .config import Config, ConfigError, parse_config
 from .core.manager import SessionManager
+from .core.secrets import run_secret_command
 from .domain.ids import AccountId
 from .store.files import atomic_write, private_dir
+from .store.keyring import KdfParams
 from .store.logfile import setup_logging
 from .store.store import Store
+from .unlock import StoreGate, check_data_dir, kdf_is_weak
 
 log = logging.getLogger(__name__)
+ManagerHook = Callable[[SessionManager], Awaitable[None]]
+
+
+class StartError(Exception):
+    """Start-up cannot go on; the text says why and what to do."""
 
 
 async def run_client(config: Config, data_dir: Path | None, *, low_bandwidth: bool = False,
                      theme: str = "default", config_path: Path | None = None,
-                     status_text: str = "", manager_hook: Any = None) -> int:
+                     status_text: str = "", passphrase_command: str | None = None,
+                     manager_hook: ManagerHook | None = None) -> int:
     """Run the TUI until the user quits. `data_dir=None` keeps everything in memory."""
     from .ui.app import XmppTermApp
 
-    if data_dir is not None:
-        private_dir(data_dir)
-    setup_logging(data_dir)
-    store = Store.open(data_dir)
+    store, gate = await open_store(config, data_dir, passphrase_command)
+    labels = [status_text] if status_text else []
+    if data_dir is None:
+        labels.append("EPHEMERAL")
+    elif kdf_is_weak(data_dir):
+        labels.append("WEAK KDF")
     manager = SessionManager(config, store)
+    if gate is not None:
+        gate.manager = manager
     if manager_hook is not None:
         await manager_hook(manager)
     writer = ConfigWriter(config, config_path, manager)
     app = XmppTermApp(manager, theme=theme, low_bandwidth=low_bandwidth,
-                      status_text=status_text, first_run=not config.accounts,
-                      on_account_created=writer.add_account)
+                      status_text=" ".join(labels), first_run=not config.accounts,
+                      on_account_created=writer.add_account, gate=gate)
     try:
         await app.run_async()
     finally:
         await manager.shutdown()
         await store.close()
     return 0
+
+
+async def open_store(config: Config, data_dir: Path | None, passphrase_command: str | None
+                     ) -> tuple[Store, StoreGate | None]:
+    """An in-memory store for `data_dir=None`; else a locked store and its gate, unlocked
+    here already when a passphrase command is given."""
+    if data_dir is None:
+        setup_logging(None)
+        return Store.open(None), None
+    check_data_dir(data_dir)
+    private_dir(data_dir)
+    setup_logging(data_dir)
+    params = KdfParams.fast_for_tests() if config.settings.insecure_fast_kdf else None
+    store = Store.locked()
+    gate = StoreGate(data_dir, store, params)
+    command = passphrase_command or config.settings.passphrase_command
+    if command:
+        passphrase = await run_secret_command(command, "the passphrase command")
+        problem = await gate.unlock(passphrase)
+        if problem:
+            raise StartError(problem)
+    return store, gate
 
 
 class ConfigWriter:

@@ -45,6 +45,9 @@ class Host:
     async def quit(self) -> None:
         self.quitted = True
 
+    async def lock(self) -> None:
+        self.locked = True
+
 
 async def test_plain_text_in_a_chat_is_sent() -> None:
     host = Host(chat=ALICE)

@@ -110,8 +110,10 @@ class SessionManager:
         match intent:
             case it.SendMessage(chat=chat, body=body):
                 await session.send(chat, body)
-            case it.OpenChat(chat=chat, focus=focus):
-                await session.open_chat(chat, focus)
+            case it.OpenChat(chat=chat, focus=focus, at=at):
+                await session.open_chat(chat, focus, at=at)
+            case it.SearchHistory(text=text, chat=search_in):
+                await session.search(text, search_in)
             case it.CloseChat(chat=chat):
                 await session.close_chat(chat)
             case it.Connect():

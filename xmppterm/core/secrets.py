@@ -1,4 +1,4 @@
-"""Getting an account's password without keeping it anywhere it could leak."""
+"""Getting a password or passphrase without keeping it anywhere it could leak."""
 
 from __future__ import annotations
 
@@ -11,26 +11,31 @@ class PasswordUnavailable(Exception):
     pass
 
 
-async def resolve_password(account: AccountConfig, timeout: float = 120.0) -> str:
-    """The password from the config, or the first line printed by `password_command`.
-    Errors say what to fix; they never include what the command printed."""
-    if account.password is not None:
-        return account.password
-    if not account.password_command:
-        raise PasswordUnavailable(
-            f"[accounts.{account.id}] has neither password_command nor password: add one")
+async def run_secret_command(command: str, what: str, timeout: float = 120.0) -> str:
+    """The first line printed by `command`. Errors name `what` and never include what the
+    command printed."""
     proc = await asyncio.create_subprocess_shell(
-        account.password_command, stdin=asyncio.subprocess.DEVNULL,
+        command, stdin=asyncio.subprocess.DEVNULL,
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL)
     try:
         out, _ = await asyncio.wait_for(proc.communicate(), timeout)
     except TimeoutError:
         proc.kill()
-        raise PasswordUnavailable(
-            f"password_command of [accounts.{account.id}] did not finish in {timeout:.0f} s") from None
+        raise PasswordUnavailable(f"{what} did not finish in {timeout:.0f} s") from None
     line = out.decode("utf-8", "replace").split("\n", 1)[0].rstrip("\r")
     if proc.returncode != 0 or not line:
         raise PasswordUnavailable(
-            f"password_command of [accounts.{account.id}] failed (exit {proc.returncode},"
+            f"{what} failed (exit {proc.returncode},"
             f" {'no output' if not line else 'output ignored'}): run it by hand to check")
     return line
+
+
+async def resolve_password(account: AccountConfig, timeout: float = 120.0) -> str:
+    """The password from the config, or the first line printed by `password_command`."""
+    if account.password is not None:
+        return account.password
+    if not account.password_command:
+        raise PasswordUnavailable(
+            f"[accounts.{account.id}] has neither password_command nor password: add one")
+    return await run_secret_command(account.password_command,
+                                    f"password_command of [accounts.{account.id}]", timeout)

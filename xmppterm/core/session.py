@@ -23,6 +23,8 @@ from .secrets import PasswordUnavailable, resolve_password
 from .tasks import TaskGroup
 
 log = logging.getLogger(__name__)
+SEARCH_LIMIT = 200  # search results returned, newest first
+AROUND = (100, 300)  # messages loaded before and after a search result opened in its chat
 
 
 class AccountSession:
@@ -156,13 +158,32 @@ class AccountSession:
         return jid != self.config.jid and jid not in self.roster
 
     # -- chats ----------------------------------------------------------------------------
-    async def open_chat(self, chat: ChatKey, focus: bool, skip: str | None = None) -> None:
-        """Tell the UI about a chat and its history; it stays open across restarts."""
-        history = tuple(m for m in await self._store.history(chat) if m.id != skip)
+    async def open_chat(self, chat: ChatKey, focus: bool, skip: str | None = None,
+                        at: str | None = None) -> None:
+        """Tell the UI about a chat and its history; it stays open across restarts.
+        With `at` (a message id, from a search) the history is the part around it."""
+        around = await self._store.history_around(chat, at, *AROUND) if at else []
+        if at and not around:
+            self._emit(ev.Notice(self.account, "That message is no longer in the history.",
+                                 chat, error=True))
+        history = tuple(around) or tuple(
+            m for m in await self._store.history(chat) if m.id != skip)
         if chat.jid not in self.open_chats:
             self.open_chats.append(chat.jid)
             await self._store.save_open_chats(self.account, self.open_chats)
-        self._emit(ev.ChatOpened(self.account, chat, history, self.is_stranger(chat.jid), focus))
+        self._emit(ev.ChatOpened(self.account, chat, history, self.is_stranger(chat.jid), focus,
+                                 at if around else None))
+
+    async def search(self, text: str, chat: ChatKey | None) -> None:
+        """Find `text` in this identity's history (or one chat's): the store decrypts and
+        matches on its own thread; the newest SEARCH_LIMIT results come back."""
+        if chat is not None and chat.account != self.account:
+            self._emit(ev.Notice(self.account, "That chat is not one of this identity.",
+                                 error=True))
+            return
+        found = await self._store.search(self.account, text, chat, SEARCH_LIMIT + 1)
+        self._emit(ev.SearchResults(self.account, text, chat, tuple(found[:SEARCH_LIMIT]),
+                                    len(found) > SEARCH_LIMIT))
 
     async def close_chat(self, chat: ChatKey) -> None:
         if chat.jid in self.open_chats:

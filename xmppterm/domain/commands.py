@@ -17,6 +17,7 @@ class CommandSpec:
     help: str
     min_args: int = 0
     max_args: int = 0  # -1: the rest of the line is one last argument
+    whole: bool = False  # the whole rest of the line is the one argument, as typed
 
 
 COMMANDS: dict[str, CommandSpec] = {
@@ -25,10 +26,14 @@ COMMANDS: dict[str, CommandSpec] = {
         CommandSpec("msg", "/msg JID [TEXT]", "Open a chat with JID, and send TEXT if given", 1, -1),
         CommandSpec("query", "/query JID", "Open a chat with JID", 1, 1),
         CommandSpec("close", "/close", "Close the current chat (its history is kept)"),
-        CommandSpec("me", "/me TEXT", "Send an action: '* you TEXT'", 1, -1),
+        CommandSpec("me", "/me TEXT", "Send an action: '* you TEXT'", 1, -1, whole=True),
+        CommandSpec("search", "/search [-a] TEXT",
+                    "Search this chat's history (with -a, or in the status buffer: the whole "
+                    "identity's); Enter on a result opens the chat there", 1, -1, whole=True),
         CommandSpec("connect", "/connect", "Connect the current identity"),
         CommandSpec("disconnect", "/disconnect", "Go offline with the current identity"),
         CommandSpec("help", "/help [COMMAND]", "List commands, or explain one", 0, 1),
+        CommandSpec("lock", "/lock", "Go offline, drop the keys from memory, ask for the passphrase"),
         CommandSpec("quit", "/quit", "Leave xmppterm (pending messages are kept)"),
     )
 }
@@ -73,10 +78,10 @@ def parse(line: str) -> Parsed:
 def _split(rest: str, spec: CommandSpec) -> list[str] | ParseError:
     if not rest:
         return []
+    if spec.whole:
+        return [rest]
     if spec.max_args == -1:
         head, _, tail = rest.partition(" ")
-        if spec.min_args == 1 and spec.name == "me":
-            return [rest]
         return [head, tail.strip()] if tail.strip() else [head]
     try:
         return shlex.split(rest)

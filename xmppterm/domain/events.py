@@ -63,6 +63,18 @@ class ChatOpened(Event):
     history: tuple[ChatMessage, ...]
     stranger: bool = False
     focus: bool = True
+    at: str | None = None  # the history is a window around this message: show it there
+
+
+@dataclass(frozen=True, slots=True)
+class SearchResults(Event):
+    """The messages of `chat` (or of the whole identity, chat None) that contain `text`,
+    newest first; `truncated` when there were more than could be returned."""
+
+    text: str
+    chat: ChatKey | None
+    results: tuple[ChatMessage, ...]
+    truncated: bool = False
 
 
 @dataclass(frozen=True, slots=True)

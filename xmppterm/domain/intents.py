@@ -22,6 +22,7 @@ class SendMessage(Intent):
 class OpenChat(Intent):
     chat: ChatKey
     focus: bool = True
+    at: str | None = None  # a message id: open the chat around it (a search result)
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,3 +38,11 @@ class Connect(Intent):
 @dataclass(frozen=True, slots=True)
 class Disconnect(Intent):
     pass
+
+
+@dataclass(frozen=True, slots=True)
+class SearchHistory(Intent):
+    """Find `text` in the stored history of one chat, or of the whole identity (chat None)."""
+
+    text: str
+    chat: ChatKey | None = None

@@ -39,3 +39,20 @@ class Backend(Protocol):
     def dispatch(self, intent: Intent) -> None: ...
 
     async def shutdown(self) -> None: ...
+
+
+class Gate(Protocol):
+    """The passphrase in front of the encrypted store; the UI asks, the wiring unlocks."""
+
+    @property
+    def new(self) -> bool:
+        """No key file yet: the passphrase is being chosen (ask twice)."""
+
+    @property
+    def locked(self) -> bool: ...
+
+    async def unlock(self, passphrase: str) -> str | None:
+        """Unlock (or create) the store; an error text for the user, or None."""
+
+    async def lock(self) -> None:
+        """Go offline, close the store and drop the keys."""

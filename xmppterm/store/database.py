@@ -7,11 +7,12 @@ opens consistent. Not thread-safe on its own: `Store` runs it on one worker thre
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from ..domain.ids import AccountId, ChatKey
 from ..domain.messages import ChatMessage, Delivery
+from ..domain.search import Needle
 from .codec import Codec, PlainCodec, RecordError
 from .serial import message_from_bytes, message_to_bytes
 
@@ -28,6 +29,11 @@ CREATE TABLE IF NOT EXISTS seen (account TEXT NOT NULL, ref TEXT NOT NULL,
 CREATE TABLE IF NOT EXISTS kv (account TEXT NOT NULL, name TEXT NOT NULL, value BLOB NOT NULL,
     PRIMARY KEY (account, name)) WITHOUT ROWID;
 """
+SEARCH_BATCH = 256  # sealed rows read and decrypted at a time by `search`
+NEWEST_OF_ACCOUNT = ("SELECT seq, msg_id, value FROM messages WHERE account=? AND seq < ?"
+                     " ORDER BY seq DESC LIMIT ?")
+NEWEST_OF_CHAT = ("SELECT seq, msg_id, value FROM messages WHERE account=? AND chat=?"
+                  " AND seq < ? ORDER BY seq DESC LIMIT ?")
 
 
 class Database:
@@ -109,6 +115,56 @@ class Database:
         ).fetchall()
         return _only(self._load(chat.account, rows), lambda m: m.chat == chat, "another chat")
 
+    def search(self, account: AccountId, text: str, chat: ChatKey | None = None,
+               limit: int = 200) -> list[ChatMessage]:
+        """The messages of `chat` (or of every chat of `account`) whose body contains
+        `text`, ignoring case and compatibility forms, newest first, at most `limit`.
+        Records are sealed, so each is decrypted and matched here, in batches."""
+        needle, found = Needle(text), []
+        if not needle or limit <= 0:
+            return []
+        for msg in self._newest_first(account, chat):
+            if needle.in_text(msg.body):
+                found.append(msg)
+                if len(found) >= limit:
+                    break
+        return found
+
+    def _newest_first(self, account: AccountId, chat: ChatKey | None) -> Iterator[ChatMessage]:
+        query, args = NEWEST_OF_ACCOUNT, [self._acc(account)]
+        if chat is not None:
+            query, args = NEWEST_OF_CHAT, [*args, self._idx(account, "chat", chat.jid)]
+        before = 2**63 - 1  # above every seq
+        while True:
+            rows = self.db.execute(query, (*args, before, SEARCH_BATCH)).fetchall()
+            if not rows:
+                return
+            before = rows[-1][0]
+            msgs = self._load(account, [(msg_id, value) for _, msg_id, value in rows])
+            if chat is not None:
+                _only(msgs, lambda m: m.chat == chat, "another chat")
+            yield from msgs
+
+    def history_around(self, chat: ChatKey, msg_id: str, before: int = 100,
+                       after: int = 300) -> list[ChatMessage]:
+        """Up to `before` messages of `chat` before the message `msg_id`, that message, and
+        up to `after` after it, oldest first; [] if the chat has no such message."""
+        acc, chat_h = self._acc(chat.account), self._idx(chat.account, "chat", chat.jid)
+        row = self.db.execute(
+            "SELECT seq FROM messages WHERE account=? AND chat=? AND msg_id=?",
+            (acc, chat_h, self._idx(chat.account, "msgid", msg_id))).fetchone()
+        if row is None:
+            return []
+        older = self.db.execute(
+            "SELECT msg_id, value FROM (SELECT seq, msg_id, value FROM messages WHERE account=?"
+            " AND chat=? AND seq < ? ORDER BY seq DESC LIMIT ?) ORDER BY seq",
+            (acc, chat_h, row[0], max(0, before))).fetchall()
+        newer = self.db.execute(
+            "SELECT msg_id, value FROM messages WHERE account=? AND chat=? AND seq >= ?"
+            " ORDER BY seq LIMIT ?", (acc, chat_h, row[0], max(0, after) + 1)).fetchall()
+        return _only(self._load(chat.account, older + newer), lambda m: m.chat == chat,
+                     "another chat")
+
     def get_message(self, account: AccountId, msg_id: str) -> ChatMessage | None:
         key = self._idx(account, "msgid", msg_id)
         rows = self.db.execute("SELECT msg_id, value FROM messages WHERE account=? AND msg_id=?",
@@ -123,6 +179,18 @@ class Database:
             (self._acc(account),)).fetchall()
         return _only(self._load(account, rows), lambda m: m.delivery is Delivery.PENDING,
                      "a message that is not pending")
+
+    def wipe_account(self, account: AccountId) -> int:
+        """Delete every record of `account` (secure_delete overwrites the freed pages) and
+        truncate the write-ahead log, which may still hold copies. Returns rows deleted."""
+        acc = self._acc(account)
+        with self.db:
+            self.db.execute("BEGIN IMMEDIATE")
+            count = sum(self.db.execute(statement, (acc,)).rowcount for statement in (
+                "DELETE FROM messages WHERE account=?", "DELETE FROM seen WHERE account=?",
+                "DELETE FROM kv WHERE account=?"))
+        self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        return count
 
     def get(self, account: AccountId, name: str) -> bytes | None:
         row = self.db.execute("SELECT value FROM kv WHERE account=? AND name=?",

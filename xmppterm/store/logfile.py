@@ -12,6 +12,7 @@ from pathlib import Path
 
 PINNED = ("slixmpp", "slixmpp_omemo", "omemo", "oldmemo", "twomemo", "asyncio", "textual")
 LOG_NAME = "xmppterm.log"
+_installed: list[logging.Handler] = []
 
 
 def pin_noisy_loggers() -> None:
@@ -22,11 +23,14 @@ def pin_noisy_loggers() -> None:
 def setup_logging(data_dir: Path | None, level: int = logging.INFO) -> None:
     """Log to a private file in `data_dir`, or nowhere when it is None."""
     root = logging.getLogger()
-    for handler in list(root.handlers):
+    for handler in _installed:
         root.removeHandler(handler)
+        handler.close()
+    _installed.clear()
     pin_noisy_loggers()
-    if data_dir is None:
-        root.addHandler(logging.NullHandler())
+    if data_dir is None:  # nothing on disk, and nothing on the terminal the TUI draws
+        _installed.append(logging.NullHandler())
+        root.addHandler(_installed[-1])
         return
     path = data_dir / LOG_NAME
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
@@ -35,4 +39,5 @@ def setup_logging(data_dir: Path | None, level: int = logging.INFO) -> None:
     handler = logging.FileHandler(path, encoding="utf-8")
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     root.addHandler(handler)
+    _installed.append(handler)
     root.setLevel(level)

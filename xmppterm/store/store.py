@@ -18,56 +18,99 @@ from .files import private_dir
 from .serial import roster_from_bytes, roster_to_bytes, strings_from_bytes, strings_to_bytes
 
 T = TypeVar("T")
+
+
+class StoreLocked(Exception):
+    """Raised by every call while the store is locked."""
+
 DB_NAME = "xmppterm.db"
 
 
 class Store:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database | None) -> None:
         self._db = db
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="xmppterm-store")
 
     @classmethod
+    def locked(cls) -> Store:
+        """A store whose database is attached later, once the passphrase is known."""
+        return cls(None)
+
+    @property
+    def db(self) -> Database:
+        if self._db is None:
+            raise StoreLocked("the store is locked: give the passphrase first")
+        return self._db
+
+    @property
+    def is_locked(self) -> bool:
+        return self._db is None
+
+    def attach(self, db: Database) -> None:
+        self._db = db
+
+    async def detach(self) -> None:
+        """Close the database and forget it: nothing is read or written until `attach`."""
+        db, self._db = self._db, None
+        if db is not None:
+            await asyncio.get_running_loop().run_in_executor(self._pool, db.close)
+
+    @classmethod
     def open(cls, data_dir: Path | None, codec: Codec | None = None) -> Store:
         """Open the store under `data_dir` (created 0700), or in memory when None."""
-        if data_dir is None:
-            return cls(Database(None, codec))
-        private_dir(data_dir)
-        path = data_dir / DB_NAME
-        path.touch(mode=0o600, exist_ok=True)
-        return cls(Database(path, codec))
+        return cls(open_database(data_dir, codec))
 
     async def _run(self, fn: Callable[..., T], *args: object) -> T:
         return await asyncio.get_running_loop().run_in_executor(self._pool, fn, *args)
 
     async def add_message(self, msg: ChatMessage) -> bool:
-        return await self._run(self._db.add_message, msg)
+        return await self._run(self.db.add_message, msg)
 
     async def update_message(self, msg: ChatMessage) -> None:
-        await self._run(self._db.update_message, msg)
+        await self._run(self.db.update_message, msg)
 
     async def history(self, chat: ChatKey, limit: int = 500) -> list[ChatMessage]:
-        return await self._run(self._db.history, chat, limit)
+        return await self._run(self.db.history, chat, limit)
 
     async def get_message(self, account: AccountId, msg_id: str) -> ChatMessage | None:
-        return await self._run(self._db.get_message, account, msg_id)
+        return await self._run(self.db.get_message, account, msg_id)
 
     async def pending(self, account: AccountId) -> list[ChatMessage]:
-        return await self._run(self._db.pending, account)
+        return await self._run(self.db.pending, account)
+
+    async def search(self, account: AccountId, text: str, chat: ChatKey | None = None,
+                     limit: int = 200) -> list[ChatMessage]:
+        """Decrypt and match on the store's worker thread: the loop never waits on it."""
+        return await self._run(self.db.search, account, text, chat, limit)
+
+    async def history_around(self, chat: ChatKey, msg_id: str, before: int = 100,
+                             after: int = 300) -> list[ChatMessage]:
+        return await self._run(self.db.history_around, chat, msg_id, before, after)
 
     async def load_roster(self, account: AccountId) -> tuple[RosterItem, ...]:
-        blob = await self._run(self._db.get, account, "roster")
+        blob = await self._run(self.db.get, account, "roster")
         return roster_from_bytes(blob) if blob is not None else ()
 
     async def save_roster(self, account: AccountId, items: tuple[RosterItem, ...]) -> None:
-        await self._run(self._db.put, account, "roster", roster_to_bytes(items))
+        await self._run(self.db.put, account, "roster", roster_to_bytes(items))
 
     async def open_chats(self, account: AccountId) -> list[str]:
-        blob = await self._run(self._db.get, account, "open_chats")
+        blob = await self._run(self.db.get, account, "open_chats")
         return strings_from_bytes(blob) if blob is not None else []
 
     async def save_open_chats(self, account: AccountId, jids: list[str]) -> None:
-        await self._run(self._db.put, account, "open_chats", strings_to_bytes(jids))
+        await self._run(self.db.put, account, "open_chats", strings_to_bytes(jids))
 
     async def close(self) -> None:
-        await self._run(self._db.close)
+        await self.detach()
         self._pool.shutdown(wait=True)
+
+
+def open_database(data_dir: Path | None, codec: Codec | None = None) -> Database:
+    """The database file under `data_dir` (0700 directory, 0600 file), or one in memory."""
+    if data_dir is None:
+        return Database(None, codec)
+    private_dir(data_dir)
+    path = data_dir / DB_NAME
+    path.touch(mode=0o600, exist_ok=True)
+    return Database(path, codec)

@@ -20,7 +20,7 @@ from textual.screen import ModalScreen
 from ..domain.events import Event
 from ..domain.ids import AccountId, ChatKey
 from ..domain.intents import CloseChat, Intent, OpenChat
-from ..domain.ports import AccountInfo, Backend
+from ..domain.ports import AccountInfo, Backend, Gate
 from ..domain.sanitize import clean_field, lookalike_warning
 from .chats import Buffer, Chats
 from .command_runner import run_line
@@ -30,6 +30,7 @@ from .keys import APP_BINDINGS, MAIN_ONLY
 from .render import NoticeLine
 from .screens.account_form import AccountForm, AccountTable
 from .screens.help import HelpScreen
+from .screens.passphrase import PassphraseScreen
 from .themes import COMPACT, DEFAULT, LAYOUT_CSS, choose_theme
 from .widgets.chatlog import ChatLog
 from .widgets.composer import Composer
@@ -58,9 +59,11 @@ class XmppTermApp(App[None]):
 
     def __init__(self, backend: Backend, *, theme: str = DEFAULT, low_bandwidth: bool = False,
                  status_text: str = "", first_run: bool = False,
-                 on_account_created: AccountCreated | None = None) -> None:
+                 on_account_created: AccountCreated | None = None,
+                 gate: Gate | None = None) -> None:
         super().__init__()
         self.backend = backend
+        self.gate = gate
         self.low_bandwidth = low_bandwidth
         self.status_text = status_text
         self.chats = Chats()
@@ -103,14 +106,33 @@ class XmppTermApp(App[None]):
         self.sidebar.display = self.size.width >= NARROW
         self.refresh_accounts()
         self.backend.subscribe(self._sink)
-        self.run_worker(self._start_backend(), name="backend start")
         self.notice(WELCOME)
         if self.theme_problem:
             self.notice(self.theme_problem, error=True)
         self.show_current()
         self.composer.focus_input()
+        if self.gate is not None and self.gate.locked:
+            self.push_screen(PassphraseScreen(self.gate), callback=self._unlocked_at_start)
+        else:
+            self._unlocked_at_start(None)
+
+    def _unlocked_at_start(self, _result: None) -> None:
+        """The store is open: start the backend, then (first run) ask for an account."""
+        self.run_worker(self._start_backend(), name="backend start")
         if self._first_run:
             self.ask_account()
+
+    async def lock(self) -> None:
+        """/lock: go offline, drop the keys, forget what is shown; ask for the passphrase."""
+        if self.gate is None:
+            self.notice("Nothing to lock: this session keeps nothing on disk.", error=True)
+            return
+        await self.gate.lock()
+        self.chats = Chats()
+        self.contacts = {}
+        self.refresh_accounts()
+        self.show_current()
+        self.push_screen(PassphraseScreen(self.gate))
 
     async def _start_backend(self) -> None:
         """Start the backend only now that we listen: no start-up event is missed."""
@@ -171,10 +193,10 @@ class XmppTermApp(App[None]):
             self.sidebar.add_stranger(chat)
         return buffer
 
-    def show_current(self) -> None:
-        """Draw the buffer now selected."""
+    def show_current(self, found: str | None = None) -> None:
+        """Draw the buffer now selected (at the message `found`, a search result, if given)."""
         buffer = self.chats.current
-        self.chatlog.show(buffer.entries)
+        self.chatlog.show(buffer.entries, found)
         if buffer.key is not None:
             self.sidebar.set_unread(buffer.key, 0)
         self.update_status()

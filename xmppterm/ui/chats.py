@@ -16,6 +16,7 @@ from ..domain.messages import ChatMessage, Delivery, Direction
 from .render import LogEntry, NoticeLine
 
 MAX_ENTRIES = 2000
+GAP = "Later messages are not loaded between the lines above and below."
 
 
 class Change(Enum):
@@ -91,18 +92,37 @@ class Chats:
         return buffer
 
     def open(self, key: ChatKey, history: Iterable[ChatMessage], stranger: bool,
-             focus: bool) -> Buffer:
-        """A chat opened with its history: create or refill its buffer."""
+             focus: bool, at: str | None = None) -> Buffer:
+        """A chat opened with its history: create or refill its buffer. With `at`, the
+        history is a window around a search result, put before what the buffer had."""
         buffer = self.ensure(key, stranger)
         buffer.stranger = stranger
         history = list(history)
         known = {message.id for message in history}
         # Lines that arrived before the history (notices, a message racing the store) stay.
         kept = [e for e in buffer.entries if isinstance(e, NoticeLine) or e.id not in known]
-        buffer.entries = [*history, *kept][-self.max_entries:]
+        if at is not None and history:
+            buffer.entries = self._around(buffer.entries, history, kept)
+        else:
+            buffer.entries = [*history, *kept][-self.max_entries:]
         if focus:
             self.select(self.buffers.index(buffer))
         return buffer
+
+    def _around(self, old: list[LogEntry], window: list[ChatMessage],
+                kept: list[LogEntry]) -> list[LogEntry]:
+        """The window, then what the buffer had after it: from the window's last message
+        on if the buffer has it, else its newest lines after a gap line."""
+        last = Buffer(None, old).find(window[-1].id)
+        if last is not None:
+            known = {message.id for message in window}
+            after = [e for e in old[last + 1:] if isinstance(e, NoticeLine) or e.id not in known]
+            gap = []
+        else:
+            after = kept
+            gap = [NoticeLine(GAP)] if any(isinstance(e, ChatMessage) for e in kept) else []
+        room = max(0, self.max_entries - len(window) - len(gap))
+        return [*window, *gap, *(after[len(after) - room:] if room else [])]
 
     def close(self, key: ChatKey) -> bool:
         """Remove a chat's buffer; True if it was the one shown (then the previous is)."""

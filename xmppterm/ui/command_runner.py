@@ -10,7 +10,7 @@ from typing import Protocol
 
 from ..domain.commands import Command, ParseError, PlainText, help_lines, parse
 from ..domain.ids import AccountId, ChatKey, InvalidJid
-from ..domain.intents import Connect, Disconnect, Intent, SendMessage
+from ..domain.intents import Connect, Disconnect, Intent, SearchHistory, SendMessage
 from ..domain.sanitize import clean_field
 
 NO_CHAT = "No chat is open: use /msg JID TEXT"
@@ -36,6 +36,8 @@ class CommandHost(Protocol):
 
     async def quit(self) -> None: ...
 
+    async def lock(self) -> None: ...
+
 
 async def run_line(host: CommandHost, line: str) -> None:
     """Act on one composer line."""
@@ -46,6 +48,8 @@ async def run_line(host: CommandHost, line: str) -> None:
         send(host, parsed.text)
     elif parsed.name == "quit":
         await host.quit()
+    elif parsed.name == "lock":
+        await host.lock()
     else:
         run_command(host, parsed)
 
@@ -70,6 +74,8 @@ def run_command(host: CommandHost, command: Command) -> None:
             host.close_chat(chat)
     elif name == "me":
         send(host, "/me " + args[0])
+    elif name == "search":
+        search(host, args[0])
     elif name in ("connect", "disconnect"):
         account = host.current_account
         if account is None:
@@ -81,6 +87,24 @@ def run_command(host: CommandHost, command: Command) -> None:
             host.say(text)
     else:
         host.say(f"/{name} is not available here yet.", error=True)
+
+
+def search(host: CommandHost, text: str) -> None:
+    """`/search TEXT`: the chat shown, or the whole identity from the status buffer;
+    `/search -a TEXT`: the whole identity from a chat; `/search -- TEXT`: TEXT as typed."""
+    account = host.current_account
+    if account is None:
+        host.say(NO_IDENTITY, error=True)
+        return
+    everywhere = text == "-a" or text.startswith("-a ")
+    if everywhere:
+        text = text[2:].strip()
+    elif text.startswith("-- "):
+        text = text[3:].strip()
+    if not text:
+        host.say("Usage: /search [-a] TEXT", error=True)
+        return
+    host.dispatch(SearchHistory(account, text, None if everywhere else host.current_chat))
 
 
 def _open(host: CommandHost, jid: str, text: str) -> None:

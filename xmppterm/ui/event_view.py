@@ -11,6 +11,7 @@ from ..domain.ids import ChatKey
 from ..domain.sanitize import clean_field
 from .chats import Change
 from .contacts import Contacts
+from .search_view import search_results
 
 if TYPE_CHECKING:
     from .app import XmppTermApp
@@ -29,6 +30,8 @@ def apply_event(app: XmppTermApp, event: ev.Event) -> None:
             chat_opened(app, event)
         case ev.ChatClosed():
             app.forget_chat(event.chat)
+        case ev.SearchResults():
+            search_results(app, event)
         case ev.Notice():
             app.notice(event.text, event.error, event.chat)
         case ev.ConnectionChanged():
@@ -63,8 +66,10 @@ def chat_opened(app: XmppTermApp, event: ev.ChatOpened) -> None:
     if not event.stranger:
         app.sidebar.remove_stranger(event.chat)
     shown = app.chats.current
-    buffer = app.chats.open(event.chat, event.history, event.stranger, event.focus)
-    if app.chats.current is not shown or buffer is shown:
+    buffer = app.chats.open(event.chat, event.history, event.stranger, event.focus, event.at)
+    if event.at is not None and app.chats.current is buffer:
+        app.show_current(found=event.at)
+    elif app.chats.current is not shown or buffer is shown:
         app.show_current()
     else:
         app.update_status()

@@ -20,14 +20,16 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from ...domain.messages import ChatMessage, Delivery
-from ..render import LogEntry, render_entry
+from ..render import LogEntry, entry_id, render_entry
 
 MAX_ENTRIES = 2000  # as many as a buffer keeps (ui/chats.py)
 TRIM_BATCH = 200
 COMPONENTS = (
     "time", "self", "peer", "body", "notice", "error", "warning", "pending", "sent",
     "delivered", "plain", "omemo-trusted", "omemo-untrusted", "undecryptable", "gutter",
+    "found",
 )
+FOUND_ABOVE = 3  # a search result is shown this many lines below the top, when it can be
 
 
 class ChatLog(ScrollView, can_focus=True):
@@ -47,6 +49,8 @@ class ChatLog(ScrollView, can_focus=True):
         self._lines: list[Strip] = []
         self._render_width = 0
         self._styles: dict[str, Style] | None = None
+        self._found: str | None = None  # the message id of a search result, marked
+        self._reveal_later = False  # show() came before the first size: scroll on resize
 
     # -- public API ------------------------------------------------------------------------
     @property
@@ -58,12 +62,35 @@ class ChatLog(ScrollView, can_focus=True):
         """The rendered lines as plain text (for tests and screen readers)."""
         return [strip.text for strip in self._lines]
 
-    def show(self, entries: Iterable[LogEntry]) -> None:
-        """Replace everything (another buffer is shown) and scroll to its end."""
+    @property
+    def found(self) -> str | None:
+        """The id of the message marked as the search result shown, if any."""
+        return self._found
+
+    def show(self, entries: Iterable[LogEntry], found: str | None = None) -> None:
+        """Replace everything (another buffer is shown) and scroll to its end; or, with
+        `found` (a search result's message id), scroll to that message and mark it."""
         self._entries = list(entries)
+        self._found = found
         self._rebuild()
-        self._scroll_to_end()
+        self._reveal_later = found is not None and not self._render_width
+        if not self._scroll_to_found():
+            self._scroll_to_end()
         self.refresh()
+
+    def line_of(self, message_id: str) -> int | None:
+        """The first line of the message `message_id` in the log, if it is shown."""
+        for index, entry in enumerate(self._entries):
+            if entry_id(entry) == message_id:
+                return sum(self._counts[:index])
+        return None
+
+    def _scroll_to_found(self) -> bool:
+        line = self.line_of(self._found) if self._found is not None else None
+        if line is None:
+            return False
+        self.scroll_to(y=max(0, line - FOUND_ABOVE), animate=False, immediate=True, force=True)
+        return True
 
     def append(self, entry: LogEntry) -> None:
         """Add one entry at the end: one refresh, follows the end only if the reader was there."""
@@ -146,7 +173,10 @@ class ChatLog(ScrollView, can_focus=True):
         if width and width != self._render_width:
             at_end = self._at_end()
             self._rebuild()
-            if at_end:
+            if self._reveal_later:
+                self._reveal_later = False
+                self._scroll_to_found()
+            elif at_end:
                 self._scroll_to_end()
             self.refresh()  # the resize may have painted the old strips already
 
@@ -188,6 +218,10 @@ class ChatLog(ScrollView, can_focus=True):
         for text in render_entry(entry, self._render_width, self._entry_styles()):
             segments = [seg for seg in text.render(console) if seg.text != "\n"]
             strips.append(Strip(segments or [Segment("")]))
+        if self._found is not None and entry_id(entry) == self._found:
+            mark = self._entry_styles()["found"]
+            strips = [strip.extend_cell_length(self._render_width, mark).apply_style(mark)
+                      for strip in strips]
         return strips
 
     def _rebuild(self) -> None:
