@@ -97,11 +97,17 @@ class ConfigWriter:
         accounts = raw.setdefault("accounts", {})
         if name in accounts:
             return f"An account named {name!r} exists already in {self.path}."
+        password = table.pop("password", None)
         accounts[name] = {k: v for k, v in table.items() if v not in (None, "")}
         try:
             new = parse_config(raw, self.path)
         except ConfigError as exc:
             return str(exc)
+        if password and not self.manager.store.is_locked:
+            # The password goes into the encrypted store, never into the config file.
+            await self.manager.store.save_credential(AccountId(name), str(password))
+        elif password:
+            return "The store is locked: the password cannot be kept. Unlock and try again."
         atomic_write(self.path, tomli_w.dumps(raw).encode("utf-8"))
         self.config = new
         await self.manager.add_account(new.account(AccountId(name)))

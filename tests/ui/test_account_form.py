@@ -89,7 +89,7 @@ async def test_tls_mode_is_chosen_with_the_keyboard() -> None:
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.pause()
         await pilot.press(*"me@example.org", "tab", "tab", *"pass show x")
-        for _ in range(4):
+        for _ in range(5):
             await pilot.press("tab")
         await pilot.press("enter")  # on the TLS button: switch to direct TLS
         assert any("direct TLS (XEP-0368)" in row for row in screen_lines(app))

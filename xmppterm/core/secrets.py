@@ -30,12 +30,17 @@ async def run_secret_command(command: str, what: str, timeout: float = 120.0) ->
     return line
 
 
-async def resolve_password(account: AccountConfig, timeout: float = 120.0) -> str:
-    """The password from the config, or the first line printed by `password_command`."""
+async def resolve_password(account: AccountConfig, stored: str | None = None,
+                           timeout: float = 120.0) -> str:
+    """The password from the config, the first line printed by `password_command`, or the
+    one kept in the encrypted store (`stored`)."""
     if account.password is not None:
         return account.password
     if not account.password_command:
+        if stored is not None:
+            return stored
         raise PasswordUnavailable(
-            f"[accounts.{account.id}] has neither password_command nor password: add one")
+            f"[accounts.{account.id}] has neither password_command nor password, and no "
+            "password is stored for it: add password_command to the account")
     return await run_secret_command(account.password_command,
                                     f"password_command of [accounts.{account.id}]", timeout)

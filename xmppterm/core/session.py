@@ -72,7 +72,7 @@ class AccountSession:
 
     async def _attempt_connect(self) -> None:
         try:
-            password = await resolve_password(self.config)
+            password = await resolve_password(self.config, await self._stored_password())
         except PasswordUnavailable as exc:
             self._move(Trigger.FATAL, str(exc))
             return
@@ -82,6 +82,11 @@ class AccountSession:
         link = self._factory(self.config, password, self._from_link)
         self._link = link
         await link.connect()
+
+    async def _stored_password(self) -> str | None:
+        if self.config.password is not None or self.config.password_command:
+            return None
+        return await self._store.load_credential(self.account)
 
     async def disconnect(self) -> None:
         self._cancel_retry()

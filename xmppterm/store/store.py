@@ -94,6 +94,14 @@ class Store:
     async def save_roster(self, account: AccountId, items: tuple[RosterItem, ...]) -> None:
         await self._run(self.db.put, account, "roster", roster_to_bytes(items))
 
+    async def save_credential(self, account: AccountId, password: str) -> None:
+        """The account's password, sealed like every record (from the first-run form)."""
+        await self._run(self.db.put, account, "credential", password.encode("utf-8"))
+
+    async def load_credential(self, account: AccountId) -> str | None:
+        blob = await self._run(self.db.get, account, "credential")
+        return blob.decode("utf-8") if blob is not None else None
+
     async def open_chats(self, account: AccountId) -> list[str]:
         blob = await self._run(self.db.get, account, "open_chats")
         return strings_from_bytes(blob) if blob is not None else []

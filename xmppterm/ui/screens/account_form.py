@@ -25,10 +25,11 @@ AccountTable = dict[str, object]
 NAME_RE = re.compile(r"[A-Za-z0-9_-]{1,40}")
 FIELDS = (
     ("jid", "JID", "name@example.org", False),
-    ("password", "Password", "hidden; or leave empty and give a command", True),
+    ("password", "Password", "kept in the encrypted store; or give a command", True),
     ("password_command", "Password command", "e.g. pass show xmpp/me (safer)", False),
     ("host", "Host (optional)", "server name or .onion; empty: from the JID", False),
     ("port", "Port (optional)", "5222 (STARTTLS) or 5223 (direct TLS)", False),
+    ("ca_file", "CA file (optional)", "PEM file: trust only it for this server", False),
     ("name", "Identity name", "main (shown in the status line)", False),
 )
 
@@ -47,7 +48,7 @@ def build_table(values: dict[str, str], direct_tls: bool) -> tuple[AccountTable 
     password = values.get("password", "")
     command = values.get("password_command", "").strip()
     if bool(password) == bool(command):
-        return None, "Give a password OR a password command (the command keeps it out of files)."
+        return None, "Give a password OR a password command (e.g. pass show xmpp/me)."
     table: AccountTable = {"jid": jid.bare, "tls": "direct" if direct_tls else "starttls"}
     table["password_command" if command else "password"] = command or password
     host = values.get("host", "").strip()
@@ -60,6 +61,9 @@ def build_table(values: dict[str, str], direct_tls: bool) -> tuple[AccountTable 
         if not port_text.isdigit() or not 0 < int(port_text) < 65536:
             return None, "Port: a number from 1 to 65535."
         table["port"] = int(port_text)
+    ca_file = values.get("ca_file", "").strip()
+    if ca_file:
+        table["ca_file"] = ca_file
     try:
         parse_config({"accounts": {name: dict(table)}})
     except ConfigError as exc:
