@@ -39,7 +39,7 @@ from .widgets.statusline import StatusInfo, StatusLine
 
 AccountCreated = Callable[[dict[str, object]], Awaitable[str | None]]
 NARROW = 100  # below this many columns the sidebar starts hidden
-WELCOME = "Welcome to xmppterm. F1: keys, /help: commands, F2: contacts."
+WELCOME = "Welcome! F1: keys, /help: commands, F2: contacts, Ctrl+N: next chat."
 
 
 class BackendEvent(Message):
