@@ -41,6 +41,16 @@ def _run(args: argparse.Namespace, data_dir: Path) -> int:
     from .unlock import StoreWithoutKeys
 
     config_path = args.config or default_config_path()
+    if _newcomer(config_path, data_dir, args.ephemeral):
+        from .ui.welcome import WelcomeApp
+
+        choice = WelcomeApp().run()
+        if choice is None:
+            return 0
+        if choice == "demo":
+            from .demo import run_demo
+
+            return run_demo(low_bandwidth=args.low_bandwidth, theme=args.theme)
     try:
         config = _load_or_empty(config_path)
         return asyncio.run(run_client(
@@ -51,6 +61,14 @@ def _run(args: argparse.Namespace, data_dir: Path) -> int:
     except (ConfigError, StartError, StoreWithoutKeys, PasswordUnavailable) as exc:
         print(f"xmppterm: {exc}", file=sys.stderr)
         return 2
+
+
+def _newcomer(config_path: Path, data_dir: Path, ephemeral: bool) -> bool:
+    """No config and no store yet, on a terminal: offer the demo before the first account."""
+    from .store.keyring import keyring_exists
+
+    fresh = not config_path.exists() and not keyring_exists(data_dir)
+    return fresh and not ephemeral and sys.stdin.isatty() and sys.stdout.isatty()
 
 
 def _load_or_empty(path: Path) -> Config:
