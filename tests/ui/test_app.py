@@ -374,3 +374,18 @@ async def test_alt_digit_as_a_real_terminal_sends_it(backend: FakeBackend) -> No
         await pilot.pause()
         assert "[2:alice@example.org]" in screen_lines(app)[-2]
         assert app.composer.value == ""
+
+
+async def test_no_cursor_blink_over_ssh(backend: FakeBackend, monkeypatch: object) -> None:
+    import pytest
+
+    assert isinstance(monkeypatch, pytest.MonkeyPatch)
+    monkeypatch.setenv("SSH_CONNECTION", "10.0.0.1 5000 10.0.0.2 22")
+    app = XmppTermApp(backend)
+    async with app.run_test(size=(80, 24)):
+        assert app.composer.input.cursor_blink is False
+    monkeypatch.delenv("SSH_CONNECTION")
+    monkeypatch.delenv("SSH_TTY", raising=False)
+    app = XmppTermApp(backend)
+    async with app.run_test(size=(80, 24)):
+        assert app.composer.input.cursor_blink is True

@@ -7,6 +7,7 @@ pressing Tab again cycles through the candidates. Enter posts `Composer.Submitte
 
 from __future__ import annotations
 
+import os
 from bisect import bisect_left
 from collections.abc import Sequence
 from typing import ClassVar
@@ -22,6 +23,11 @@ from ...domain.commands import complete
 from ..keys import ALT_DIGIT_KEYS
 
 HISTORY_LIMIT = 500
+
+
+def over_ssh() -> bool:
+    return bool(os.environ.get("SSH_CONNECTION") or os.environ.get("SSH_TTY"))
+
 CANDIDATE_LIMIT = 100
 JID_COMMANDS = ("/msg ", "/query ")
 
@@ -128,7 +134,8 @@ class Composer(Widget):
     def compose(self) -> ComposeResult:
         yield Static(Text("[no identity] "), id="prompt")
         field = ComposerInput(id="composer-input")
-        field.cursor_blink = not self._low_bandwidth
+        # Every blink repaints the line: over SSH that is bytes on the user's link.
+        field.cursor_blink = not (self._low_bandwidth or over_ssh())
         yield field
 
     @property
