@@ -32,6 +32,11 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "passphrase":
             return passphrase_command(data_dir)
         return wipe_command(data_dir, args.account)
+    if args.command == "register":
+        from .register import register_command
+
+        config_path = args.config or default_config_path()
+        return register_command(args, config_path, None if args.ephemeral else data_dir)
     return _run(args, data_dir)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import Any
 
 from . import __version__
 from .paths import default_config_path, default_data_dir
@@ -34,6 +35,8 @@ examples:
   xmppterm --low-bandwidth       fewer bytes on the wire (SSH, Tor)
   xmppterm demo                  local demo server, nothing kept afterwards
   xmppterm --ephemeral           nothing written to disk this time
+  xmppterm register --tor example.org
+                                 create an account on example.org through Tor
   xmppterm passphrase            change the passphrase of the store
   xmppterm wipe --account burner destroy one identity's history and keys
 """
@@ -64,6 +67,7 @@ def build_parser() -> argparse.ArgumentParser:
         "Everything lives in a temporary directory that is removed at exit.")
     demo.add_argument("--keep", action="store_true",
                       help="keep the temporary directory at exit (prints where it is)")
+    _register_parser(sub)
     sub.add_parser(
         "passphrase", help="change the passphrase of the encrypted store",
         description="Change the passphrase that unlocks the store under --data-dir. Only the "
@@ -76,3 +80,30 @@ def build_parser() -> argparse.ArgumentParser:
     wipe.add_argument("--account", default=None, metavar="NAME",
                       help="only this identity ([accounts.NAME])")
     return parser
+
+
+def _register_parser(sub: Any) -> None:
+    reg = sub.add_parser(
+        "register", help="create a new account on a server (in-band), on the route you choose",
+        description="Create an account on SERVER with in-band registration (XEP-0077) and add "
+        "it as an identity. The connection takes the identity's route: --tor, --proxy, "
+        "--direct, or by default what [settings] says; TLS is verified before anything is "
+        "sent. The server's form is asked field by field (a CAPTCHA is shown as text and "
+        "links, never opened); Enter at the password offers a strong generated one.")
+    reg.add_argument("server", nargs="?", default=None, help="the server's domain, e.g. example.org")
+    reg.add_argument("--name", default="main", help="the identity's name, [accounts.NAME] "
+                     "(default: main)")
+    reg.add_argument("--tor", action="store_true", help="through Tor (127.0.0.1:9050 unless "
+                     "--proxy gives another address)")
+    reg.add_argument("--proxy", default=None, metavar="URL", help="through this SOCKS5 proxy, "
+                     "socks5://IP:PORT")
+    reg.add_argument("--direct", action="store_true", help="no proxy, whatever [settings] says")
+    reg.add_argument("--host", default=None, help="connect to this host (or .onion) instead")
+    reg.add_argument("--port", type=int, default=None, help="connect to this port")
+    reg.add_argument("--direct-tls", action="store_true", help="direct TLS (XEP-0368) "
+                     "instead of STARTTLS")
+    reg.add_argument("--ca-file", type=Path, default=None, metavar="PEM",
+                     help="trust only this CA (or certificate) for the server")
+    reg.add_argument("--keep-password", choices=("store", "config", "print"), default="store",
+                     help="store: in the encrypted store (asks for its passphrase; default); "
+                     "config: in the config file; print: shown once, kept nowhere")

@@ -17,6 +17,14 @@ default in `[settings]`:
   (IsolateSOCKSAuth) keeps identities on separate circuits. Two accounts may not
   share a pair, and `[settings]` cannot hold one.
 - A `.onion` JID domain or `host` without a proxy is refused.
+
+Privacy, per account or as a default in `[settings]`: `receipts` (XEP-0184 answers) and
+`chat_states` (XEP-0085) are "contacts" (default: only roster contacts who see our
+presence, subscription from/both), "all" (strangers too) or "never".
+
+OMEMO, per account or as a default in `[settings]`: `omemo` is "default" (encrypt chats
+whose contact has OMEMO devices, and those turned on with /omemo on), "always" or
+"never"; `trust` is "btbv" (blind trust before verification) or "manual".
 """
 
 from __future__ import annotations
@@ -26,20 +34,29 @@ import tomllib
 from dataclasses import dataclass, field, replace
 from ipaddress import ip_address
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 from urllib.parse import urlsplit
 
 from .domain.ids import AccountId, InvalidJid, parse_jid
 
 TlsMode = Literal["starttls", "direct"]
 Route = Literal["DIRECT", "TOR", "PROXY"]
+Privacy = Literal["contacts", "all", "never"]
+PRIVACY_KEYS = ("receipts", "chat_states")
+OmemoSetting = Literal["default", "always", "never"]
+TrustSetting = Literal["btbv", "manual"]
+OMEMO_MODES: tuple[OmemoSetting, ...] = ("default", "always", "never")
+TRUST_MODES: tuple[TrustSetting, ...] = ("btbv", "manual")
+OMEMO_KEYS = ("omemo", "trust")
 ROUTE_KEYS = {"proxy", "tor"}
 PROXY_AUTH_KEYS = ("proxy_username", "proxy_password")
 ACCOUNT_KEYS = {
     "jid", "password", "password_command", "host", "port", "tls", "ca_file",
-    "allow_plain", "connect", "color", *ROUTE_KEYS, *PROXY_AUTH_KEYS,
+    "allow_plain", "connect", "color", *ROUTE_KEYS, *PROXY_AUTH_KEYS, *PRIVACY_KEYS,
+    *OMEMO_KEYS,
 }
-SETTINGS_KEYS = {"theme", "low_bandwidth", "passphrase_command", "insecure_fast_kdf", *ROUTE_KEYS}
+SETTINGS_KEYS = {"theme", "low_bandwidth", "passphrase_command", "insecure_fast_kdf", *ROUTE_KEYS,
+                 *PRIVACY_KEYS, *OMEMO_KEYS}
 TOR_SOCKS = ("127.0.0.1", 9050)
 PROXY_EXAMPLE = 'Write it as proxy = "socks5://127.0.0.1:9050"'
 
@@ -80,6 +97,10 @@ class AccountConfig:
     connect: bool = True
     color: str | None = None
     proxy: ProxyConfig | None = None
+    receipts: Privacy = "contacts"  # whom we answer XEP-0184 receipt requests
+    chat_states: Privacy = "contacts"  # whom we may send XEP-0085 chat states
+    omemo: OmemoSetting = "default"  # which chats are encrypted with OMEMO
+    trust: TrustSetting = "btbv"  # blind trust before verification, or manual
 
     @property
     def domain(self) -> str:
@@ -103,6 +124,10 @@ class Settings:
     proxy: ProxyConfig | None = None  # the default route of accounts
     passphrase_command: str | None = None  # prints the store passphrase (scripted use)
     insecure_fast_kdf: bool = False  # tests only: a cheap Argon2id; shown as WEAK KDF
+    receipts: Privacy = "contacts"  # the default of accounts
+    chat_states: Privacy = "contacts"
+    omemo: OmemoSetting = "default"
+    trust: TrustSetting = "btbv"
 
 
 @dataclass(frozen=True, slots=True)
@@ -176,7 +201,34 @@ def _parse_settings(raw: dict[str, Any], path: Path | None) -> Settings:
     _, proxy = _route(raw, path, "settings.")
     return Settings(theme=theme, low_bandwidth=low, proxy=proxy,
                     passphrase_command=_typed(raw, "passphrase_command", str, path, "settings.", None),
-                    insecure_fast_kdf=_typed(raw, "insecure_fast_kdf", bool, path, "settings.", False))
+                    insecure_fast_kdf=_typed(raw, "insecure_fast_kdf", bool, path, "settings.", False),
+                    receipts=_privacy(raw, "receipts", path, "settings.", "contacts"),
+                    chat_states=_privacy(raw, "chat_states", path, "settings.", "contacts"),
+                    omemo=_one_of(raw, "omemo", OMEMO_MODES, path, "settings.", "default"),
+                    trust=_one_of(raw, "trust", TRUST_MODES, path, "settings.", "btbv"))
+
+
+ChoiceT = TypeVar("ChoiceT", bound=str)
+
+
+def _one_of(raw: dict[str, Any], key: str, choices: tuple[ChoiceT, ...], path: Path | None,
+            prefix: str, default: ChoiceT) -> ChoiceT:
+    value = _typed(raw, key, str, path, prefix, default)
+    for choice in choices:
+        if value == choice:
+            return choice
+    listed = " or ".join(f'"{c}"' for c in choices)
+    raise ConfigError(path, prefix + key, f"{value!r} is not a choice", f"Use {key} = {listed}")
+
+
+def _privacy(raw: dict[str, Any], key: str, path: Path | None, prefix: str,
+             default: Privacy) -> Privacy:
+    value = _typed(raw, key, str, path, prefix, default)
+    for choice in ("contacts", "all", "never"):
+        if value == choice:
+            return choice
+    raise ConfigError(path, prefix + key, f"{value!r} is not a choice",
+                      f'Use {key} = "contacts" (roster contacts only), "all" or "never"')
 
 
 def _typed(raw: dict[str, Any], key: str, kind: type[Any], path: Path | None,
@@ -222,6 +274,10 @@ def _parse_account(name: str, raw: dict[str, Any], path: Path | None,
         connect=_typed(raw, "connect", bool, path, p, True),
         color=_typed(raw, "color", str, path, p, None),
         proxy=_account_proxy(raw, path, p, settings, (jid.domain, host)),
+        receipts=_privacy(raw, "receipts", path, p, settings.receipts),
+        chat_states=_privacy(raw, "chat_states", path, p, settings.chat_states),
+        omemo=_one_of(raw, "omemo", OMEMO_MODES, path, p, settings.omemo),
+        trust=_one_of(raw, "trust", TRUST_MODES, path, p, settings.trust),
     )
 
 

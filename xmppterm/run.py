@@ -14,6 +14,7 @@ import tomli_w
 from .config import Config, ConfigError, parse_config
 from .core.manager import SessionManager
 from .core.secrets import run_secret_command
+from .core.signup import SignUpService
 from .domain.ids import AccountId
 from .store.files import atomic_write, private_dir
 from .store.keyring import KdfParams
@@ -48,9 +49,10 @@ async def run_client(config: Config, data_dir: Path | None, *, low_bandwidth: bo
     if manager_hook is not None:
         await manager_hook(manager)
     writer = ConfigWriter(config, config_path, manager)
+    signup = SignUpService(lambda: read_raw_config(config_path), config_path)
     app = XmppTermApp(manager, theme=theme, low_bandwidth=low_bandwidth,
                       status_text=" ".join(labels), first_run=not config.accounts,
-                      on_account_created=writer.add_account, gate=gate)
+                      on_account_created=writer.add_account, gate=gate, signup=signup)
     try:
         await app.run_async()
     finally:
@@ -79,6 +81,13 @@ async def open_store(config: Config, data_dir: Path | None, passphrase_command: 
         if problem:
             raise StartError(problem)
     return store, gate
+
+
+def read_raw_config(path: Path | None) -> dict[str, Any]:
+    """The configuration file as TOML data ({} when there is none yet)."""
+    if path is None or not path.exists():
+        return {}
+    return tomllib.loads(path.read_text(encoding="utf-8"))
 
 
 class ConfigWriter:

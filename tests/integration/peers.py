@@ -4,14 +4,18 @@ and an event recorder with waiting."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
 import slixmpp
 
+from xmppterm.config import Config
+from xmppterm.core.manager import SessionManager
 from xmppterm.devserver import Account, ProsodyServer
 from xmppterm.domain import events as ev
+from xmppterm.store.store import Store
 from xmppterm.transport.tls import client_context
 
 E = TypeVar("E", bound=ev.Event)
@@ -71,3 +75,17 @@ class Peer(slixmpp.ClientXMPP):  # type: ignore[misc]
         if filters is not None:
             filters.cancel()
             await asyncio.wait([filters], timeout=1.0)
+
+
+@asynccontextmanager
+async def started(config: Config, store: Store) -> AsyncIterator[tuple[SessionManager, Events]]:
+    """A SessionManager on `store`, started, with every event it emits; closed after."""
+    manager = SessionManager(config, store)
+    events = Events()
+    manager.subscribe(events)
+    await manager.start()
+    try:
+        yield manager, events
+    finally:
+        await manager.shutdown()
+        await store.close()

@@ -19,7 +19,7 @@ from xmppterm.domain.ids import AccountId, ChatKey
 from xmppterm.domain.messages import Delivery, Direction
 from xmppterm.store.store import Store
 
-from .peers import Events, Peer
+from .peers import Events, Peer, started
 
 pytestmark = pytest.mark.integration
 ME = AccountId("me")
@@ -34,16 +34,8 @@ def make_config(server: ProsodyServer, acc: Account) -> Config:
 @asynccontextmanager
 async def running(server: ProsodyServer, acc: Account, data: Path
                   ) -> AsyncIterator[tuple[SessionManager, Events]]:
-    store = Store.open(data)
-    manager = SessionManager(make_config(server, acc), store)
-    events = Events()
-    manager.subscribe(events)
-    await manager.start()
-    try:
-        yield manager, events
-    finally:
-        await manager.shutdown()
-        await store.close()
+    async with started(make_config(server, acc), Store.open(data)) as pair:
+        yield pair
 
 
 def online(e: ev.ConnectionChanged) -> bool:

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import getpass
+import socket
 import uuid
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -94,6 +96,9 @@ async def test_connects_and_binds_a_random_resource(
         assert len(up) == 1 and link.online
         bare, _, resource = up[0].jid.partition("/")
         assert bare == acc.jid and resource.startswith("xt-") and len(resource) > 8
+        local = acc.jid.split("@")[0]
+        for name in (socket.gethostname(), getpass.getuser(), local, "slixmpp", "xmppterm"):
+            assert name.lower() not in resource.lower()  # random: names nothing
         assert isinstance(events.items[0], ev.RosterReceived)  # the roster comes before LinkUp
     finally:
         await link.disconnect()
@@ -132,8 +137,11 @@ async def test_outgoing_message_receipt_and_origin_id(pair: Pair) -> None:
     assert got["body"] == "ping from xmppterm" and got["origin_id"]["id"] == message_id
     assert got["id"] == message_id and got["request_receipt"]
     assert got["from"].bare == pair.me.jid and got["from"].resource.startswith("xt-")
-    delivered = await pair.events.wait(ev.MessageDeliveryChanged)  # the peer auto-acks
-    assert delivered.delivery is Delivery.DELIVERED and delivered.message_id == message_id
+    sent = await pair.events.wait(ev.MessageDeliveryChanged)  # the server's SM ack
+    assert sent.delivery is Delivery.SENT and sent.message_id == message_id
+    delivered = await pair.events.wait(  # the peer auto-acks
+        ev.MessageDeliveryChanged, lambda e: e.delivery is Delivery.DELIVERED)
+    assert delivered.message_id == message_id
     assert delivered.chat == ChatKey(ME, pair.friend.jid)
 
 
@@ -203,16 +211,61 @@ async def test_error_bounce_marks_the_message_failed(pair: Pair) -> None:
     assert failed.chat == ChatKey(ME, "nobody@other.test") and failed.error
 
 
-async def test_disco_does_not_name_the_library(pair: Pair) -> None:
+@pytest.mark.parametrize("who", ["contact", "stranger"])
+async def test_disco_does_not_name_the_library(pair: Pair, prosody: ProsodyServer,
+                                               account_factory: Callable[..., Account],
+                                               who: str) -> None:
     full = pair.full
-    info = await pair.peer.plugin["xep_0030"].get_info(jid=full, timeout=10)
-    identities = info["disco_info"]["identities"]
-    assert {(cat, kind) for cat, kind, _lang, _name in identities} == {("client", "console")}
-    assert "slixmpp" not in str(info).lower()
-    for ns in ("jabber:iq:version", "urn:xmpp:time", "jabber:iq:last"):
-        iq = pair.peer.make_iq_get(queryxmlns=ns, ito=full)
-        with pytest.raises(slixmpp.exceptions.IqError):
-            await iq.send(timeout=10)
+    asker = pair.peer
+    if who == "stranger":
+        asker = await Peer(account_factory(), prosody.ca_file).start(prosody)
+    try:
+        info = await asker.plugin["xep_0030"].get_info(jid=full, timeout=10)
+        identities = info["disco_info"]["identities"]
+        assert {(cat, kind) for cat, kind, _lang, _name in identities} == {("client", "console")}
+        text = str(info).lower()
+        for name in ("slixmpp", "xmppterm", "python", socket.gethostname().lower(),
+                     getpass.getuser().lower()):
+            assert name not in text
+        for ns in ("jabber:iq:version", "urn:xmpp:time", "jabber:iq:last"):
+            iq = asker.make_iq_get(queryxmlns=ns, ito=full)
+            with pytest.raises(slixmpp.exceptions.IqError) as err:
+                await iq.send(timeout=10)
+            assert err.value.iq["error"]["condition"] in ("service-unavailable",
+                                                          "feature-not-implemented")
+    finally:
+        if asker is not pair.peer:
+            await asker.stop()
+
+
+@pytest.mark.parametrize(("policy", "contact", "stranger"), [
+    ("never", False, False), ("all", True, True)])
+async def test_receipts_follow_the_identity_setting(
+        prosody: ProsodyServer, account_factory: Callable[..., Account], policy: str,
+        contact: bool, stranger: bool) -> None:
+    me, friend = account_factory(), account_factory()
+    await befriend(prosody, me, friend)
+    peers = [await Peer(friend, prosody.ca_file).start(prosody),
+             await Peer(account_factory(), prosody.ca_file).start(prosody)]
+    events = Events()
+    link = ProtocolLink(replace(config(prosody, me), receipts=policy, chat_states=policy),
+                        me.password, events)
+    await link.connect()
+    try:
+        stranger_jid = peers[1].boundjid.bare
+        assert [link._client.may_send_chat_state(j) for j in (friend.jid, stranger_jid)] == [
+            contact, stranger]
+        for sender, mid in zip(peers, ("from-contact", "from-stranger"), strict=True):
+            msg = sender.make_message(mto=me.jid, mbody=mid, mtype="chat")
+            msg["id"], msg["request_receipt"] = mid, True
+            msg.send()
+            await events.wait(ev.MessageReceived, lambda e, b=mid: e.message.body == b)
+        await asyncio.sleep(0.5)
+        assert [bool(p.receipts) for p in peers] == [contact, stranger]
+    finally:
+        await link.disconnect()
+        for peer in peers:
+            await peer.stop()
 
 
 async def test_wrong_certificate_fails_without_retry(

@@ -17,7 +17,7 @@ from xmppterm.store.crypto import SealedCodec
 from xmppterm.store.keyring import KdfParams, create_keyring, keyring_exists, unlock_keyring
 from xmppterm.store.store import DB_NAME, Store
 
-from .peers import Events
+from .peers import Events, started
 
 ME, OTHER = AccountId("me"), AccountId("other")
 PASS = "search e2e passphrase"
@@ -34,16 +34,8 @@ def config() -> Config:
 async def running(data: Path) -> AsyncIterator[tuple[SessionManager, Events]]:
     keyring = (unlock_keyring(data, PASS) if keyring_exists(data)
                else create_keyring(data, PASS, KdfParams.fast_for_tests()))
-    store = Store.open(data, SealedCodec(keyring))
-    manager = SessionManager(config(), store)
-    events = Events()
-    manager.subscribe(events)
-    await manager.start()
-    try:
-        yield manager, events
-    finally:
-        await manager.shutdown()
-        await store.close()
+    async with started(config(), Store.open(data, SealedCodec(keyring))) as pair:
+        yield pair
 
 
 async def test_search_and_open_at_a_result(tmp_path: Path) -> None:

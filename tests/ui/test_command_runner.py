@@ -48,6 +48,9 @@ class Host:
     async def lock(self) -> None:
         self.locked = True
 
+    def cross_identity(self, chat: ChatKey) -> list[AccountId]:
+        return []  # one identity: never a question (tests/ui/test_identity_commands.py asks)
+
 
 async def test_plain_text_in_a_chat_is_sent() -> None:
     host = Host(chat=ALICE)

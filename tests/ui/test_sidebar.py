@@ -88,7 +88,7 @@ async def test_presence_glyphs_and_identity_state(backend: FakeBackend) -> None:
         backend.push(ConnectionChanged(WORK, ConnState.CONNECTING))
         await pilot.pause(0.2)
         assert children(app) == ["● a@x.org", "◐ b@x.org", "⊘ c@x.org", "○ d@x.org"]
-        assert str(app.sidebar.root.children[0].label.plain).endswith("connecting")
+        assert " TOR connecting " in str(app.sidebar.root.children[0].label.plain)
 
 
 async def test_lookalike_contact_is_marked(backend: FakeBackend) -> None:

@@ -25,6 +25,7 @@ class FakeLink:
         self.online = False
         self.sent: list[tuple[str, str, str]] = []
         self.connects = 0
+        self.catch_ups: list[str | None] = []
 
     async def connect(self) -> None:
         self.connects += 1
@@ -32,10 +33,20 @@ class FakeLink:
     async def disconnect(self) -> None:
         self.online = False
 
-    def send_chat(self, to: str, body: str, message_id: str) -> None:
+    def send_chat(self, to: str, body: str, message_id: str) -> bool:
         if not self.online:
             raise NotConnected
         self.sent.append((to, body, message_id))
+        return self.acks
+
+    acks = False  # True: like a server with stream management, SENT comes on its ack
+    resumable = False
+
+    async def resume(self) -> None:
+        self.connects += 1
+
+    async def catch_up(self, marker: str | None) -> None:
+        self.catch_ups.append(marker)
 
     def up(self) -> None:
         self.online = True

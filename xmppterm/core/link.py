@@ -10,9 +10,11 @@ from ..config import AccountConfig
 from ..domain.ids import AccountId
 from ..domain.ports import EventSink
 from ..protocol.errors import NotConnected
+from ..protocol.omemo.port import Sealed
+from ..store.store import Store
 
 __all__ = ["ISOLATION", "Link", "LinkFactory", "NotConnected", "SocksIsolation",
-           "protocol_link_factory"]
+           "protocol_link_factory", "store_link_factory"]
 
 
 class Link(Protocol):
@@ -23,7 +25,24 @@ class Link(Protocol):
 
     async def disconnect(self) -> None: ...
 
-    def send_chat(self, to: str, body: str, message_id: str) -> None: ...
+    def send_chat(self, to: str, body: str, message_id: str) -> bool:
+        """True: SENT will come as an event (the server's ack); False: sent once written."""
+        ...
+
+    @property
+    def resumable(self) -> bool:
+        """After a loss: the same link may `resume()` the stream (XEP-0198), once."""
+        ...
+
+    async def resume(self) -> None: ...
+
+    def send_sealed(self, sealed: Sealed) -> bool:
+        """Send an OMEMO message sealed by this link (core/omemo.py); like send_chat."""
+        ...
+
+    async def catch_up(self, marker: str | None) -> None:
+        """Read the server archive after `marker`; reports ArchivePage events."""
+        ...
 
 
 LinkFactory = Callable[[AccountConfig, str, EventSink], Link]
@@ -53,3 +72,16 @@ def protocol_link_factory(account: AccountConfig, password: str, emit: EventSink
     from ..protocol.link import ProtocolLink
 
     return ProtocolLink(account, password, emit, socks_auth=ISOLATION.credentials(account))
+
+
+def store_link_factory(store: Store) -> LinkFactory:
+    """The real link (as above) with `store` keeping each identity's OMEMO keys and
+    sessions; without it (`protocol_link_factory`) OMEMO is off."""
+
+    def make(account: AccountConfig, password: str, emit: EventSink) -> Link:
+        from ..protocol.link import ProtocolLink
+
+        return ProtocolLink(account, password, emit, socks_auth=ISOLATION.credentials(account),
+                            records=store)
+
+    return make

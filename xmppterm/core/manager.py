@@ -9,9 +9,12 @@ from ..domain import events as ev
 from ..domain import intents as it
 from ..domain.connection import ConnState
 from ..domain.ids import AccountId
+from ..domain.omemo import OmemoIntent
 from ..domain.ports import AccountInfo, EventSink
 from ..store.store import Store
-from .link import LinkFactory, protocol_link_factory
+from .contacts import ContactsControl
+from .link import ISOLATION, LinkFactory, store_link_factory
+from .route import describe_route
 from .session import AccountSession
 from .tasks import TaskGroup
 
@@ -22,14 +25,15 @@ class SessionManager:
     """Implements `domain.ports.Backend` for the UI."""
 
     def __init__(self, config: Config, store: Store,
-                 link_factory: LinkFactory = protocol_link_factory) -> None:
+                 link_factory: LinkFactory | None = None) -> None:
         self.config = config
         self.store = store
         self._sinks: list[EventSink] = []
         self._tasks = TaskGroup("session manager")
-        self._link_factory = link_factory
+        self.contacts = ContactsControl(self._emit)  # roster, blocking, presence intents
+        self._link_factory = self.contacts.wrap(link_factory or store_link_factory(store))
         self.sessions: dict[AccountId, AccountSession] = {
-            acc.id: AccountSession(acc, store, self._emit, link_factory)
+            acc.id: AccountSession(acc, store, self._emit, self._link_factory)
             for acc in config.accounts
         }
 
@@ -120,3 +124,16 @@ class SessionManager:
                 session.connect()
             case it.Disconnect():
                 await session.disconnect()
+            case it.ContactIntent():
+                await self.contacts.apply(session, intent)
+            case it.ShowRoute():
+                self._emit(self.describe_route(session))
+            case OmemoIntent():
+                await session.omemo.handle(intent, session.online_link)
+
+    def describe_route(self, session: AccountSession) -> ev.RouteDescribed:
+        """`/route`: where this identity's connections go, with the credential in use."""
+        config = session.config
+        head = f"Route of {config.id} ({config.jid}), now {session.state.value}:"
+        isolation = ISOLATION.credentials(config) if config.proxy is not None else None
+        return ev.RouteDescribed(session.account, (head, *describe_route(config, isolation)))

@@ -7,18 +7,22 @@ import logging
 import random
 import uuid
 from collections.abc import Callable
-from dataclasses import replace
 from datetime import UTC, datetime
 
 from ..config import AccountConfig
 from ..domain import events as ev
 from ..domain.connection import ConnState, Trigger, backoff_delay, next_state
+from ..domain.delivery import advance
 from ..domain.ids import ChatKey
 from ..domain.messages import ChatMessage, Delivery, Direction
+from ..domain.omemo import NewOmemoDevice
 from ..domain.ports import EventSink
 from ..domain.roster import RosterItem
+from ..protocol.omemo.port import OmemoRefused, Sealed
 from ..store.store import Store
+from .archive import ArchiveTracker
 from .link import Link, LinkFactory, NotConnected
+from .omemo import ChatOmemo
 from .secrets import PasswordUnavailable, resolve_password
 from .tasks import TaskGroup
 
@@ -43,6 +47,10 @@ class AccountSession:
         self._inbox: asyncio.Queue[ev.Event] = asyncio.Queue()
         self.open_chats: list[str] = []
         self._tasks = TaskGroup(f"session {self.account}")
+        self._archive = ArchiveTracker(self.account, store, emit)
+        self.omemo = ChatOmemo(config, store, emit)
+        self._sending = asyncio.Lock()  # one message at a time: sealing must not reorder
+        self._in_flight: set[str] = set()  # ids being handed to the link (sealing awaits)
         self._tasks.spawn(self._process_inbox())
 
     # -- lifecycle -------------------------------------------------------------------
@@ -54,6 +62,7 @@ class AccountSession:
         self._emit(ev.ConnectionChanged(self.account, new, detail))
 
     async def start(self) -> None:
+        await self.omemo.load()
         self.roster = {i.jid: i for i in await self._store.load_roster(self.account)}
         if self.roster:
             self._emit(ev.RosterReceived(self.account, tuple(self.roster.values())))
@@ -71,6 +80,10 @@ class AccountSession:
         return self.config.route
 
     async def _attempt_connect(self) -> None:
+        link = self._link
+        if link is not None and link.resumable:
+            await link.resume()  # the same stream, if the server still holds it
+            return
         try:
             password = await resolve_password(self.config, await self._stored_password())
         except PasswordUnavailable as exc:
@@ -134,8 +147,12 @@ class AccountSession:
                 await self._link_up()
             case ev.LinkLost(reason=reason):
                 if self.state in (ConnState.CONNECTING, ConnState.ONLINE):
-                    await self._drop_link()
+                    self._archive.link_changed()
+                    if self._link is None or not self._link.resumable:
+                        await self._drop_link()
                     self._schedule_retry(reason)
+            case ev.ArchivePage():
+                await self._archive.page(event)
             case ev.LinkFailed(reason=reason):
                 self._move(Trigger.FATAL, reason)
                 await self._drop_link()
@@ -149,6 +166,9 @@ class AccountSession:
                 self._emit(event)
             case ev.RosterItemChanged(item=item, removed=removed):
                 await self._roster_item(item, removed)
+            case NewOmemoDevice():
+                self._emit(event)
+                self._tasks.spawn(self.omemo.device_added(event, self.online_link))
             case _:
                 self._emit(event)
 
@@ -157,10 +177,22 @@ class AccountSession:
             return
         self._attempt = 0
         self._move(Trigger.SESSION_STARTED, self._route())
+        self._archive.link_changed()
         await self.flush_outbox()
+        for jid in self.open_chats:  # their OMEMO state, now that devices can be read
+            self._tasks.spawn(self.omemo.refresh(ChatKey(self.account, jid), self.online_link))
+        if self._link is not None:  # then what came while we were away (XEP-0313)
+            self._tasks.spawn(self._archive.catch_up(self._link))
 
     def is_stranger(self, jid: str) -> bool:
         return jid != self.config.jid and jid not in self.roster
+
+    @property
+    def online_link(self) -> Link | None:
+        """The link, when this identity is online (for core.contacts)."""
+        link = self._link
+        return link if link is not None and link.online and self.state is ConnState.ONLINE \
+            else None
 
     # -- chats ----------------------------------------------------------------------------
     async def open_chat(self, chat: ChatKey, focus: bool, skip: str | None = None,
@@ -178,6 +210,7 @@ class AccountSession:
             await self._store.save_open_chats(self.account, self.open_chats)
         self._emit(ev.ChatOpened(self.account, chat, history, self.is_stranger(chat.jid), focus,
                                  at if around else None))
+        self._tasks.spawn(self.omemo.refresh(chat, self.online_link))
 
     async def search(self, text: str, chat: ChatKey | None) -> None:
         """Find `text` in this identity's history (or one chat's): the store decrypts and
@@ -198,14 +231,18 @@ class AccountSession:
 
     async def _incoming(self, msg: ChatMessage) -> None:
         if await self._store.add_message(msg):
+            await self._archive.seen_live(msg)
             if msg.chat.jid not in self.open_chats:
                 await self.open_chat(msg.chat, focus=False, skip=msg.id)
             self._emit(ev.MessageReceived(self.account, msg, self.is_stranger(msg.chat.jid)))
+            await self.omemo.incoming(msg)
 
     async def _delivery(self, event: ev.MessageDeliveryChanged) -> None:
         msg = await self._store.get_message(self.account, event.message_id)
         if msg is None or msg.direction is not Direction.OUTGOING or msg.chat != event.chat:
             return
+        if advance(msg.delivery, event.delivery) is None:
+            return  # a late ack after the receipt, an error after delivery: no step back
         await self._store.update_message(msg.with_delivery(event.delivery, event.error or None))
         self._emit(event)
 
@@ -218,31 +255,68 @@ class AccountSession:
         self._emit(ev.RosterItemChanged(self.account, item, removed))
 
     # -- sending -------------------------------------------------------------------------
-    async def send(self, chat: ChatKey, body: str) -> ChatMessage:
-        """Keep the message in the outbox first, then hand it to the server if online."""
-        msg = ChatMessage(
-            id=uuid.uuid4().hex, chat=chat, direction=Direction.OUTGOING,
-            sender=self.config.jid, body=body, timestamp=datetime.now(UTC),
-            delivery=Delivery.PENDING)
-        msg = replace(msg, origin_id=msg.id)
-        await self._store.add_message(msg)
-        if chat.jid not in self.open_chats:
-            await self.open_chat(chat, focus=False, skip=msg.id)
-        self._emit(ev.MessageReceived(self.account, msg, self.is_stranger(chat.jid)))
-        await self._transmit(msg)
-        return msg
+    async def send(self, chat: ChatKey, body: str) -> ChatMessage | None:
+        """Keep the message in the outbox first, then hand it to the server if online.
+        In an OMEMO chat it is sealed first: if that fails, nothing is kept or sent and
+        SendRefused gives the text back (core/omemo.py)."""
+        async with self._sending:
+            message_id = uuid.uuid4().hex
+            try:
+                out = await self.omemo.prepare(chat, body, message_id, self.online_link)
+            except OmemoRefused as exc:
+                self._emit(ev.SendRefused(self.account, chat, body, exc.reason))
+                return None
+            msg = ChatMessage(
+                id=message_id, chat=chat, direction=Direction.OUTGOING,
+                sender=self.config.jid, body=body, timestamp=datetime.now(UTC),
+                encryption=out.encryption, delivery=Delivery.PENDING, origin_id=message_id)
+            await self._store.add_message(msg)
+            if chat.jid not in self.open_chats:
+                await self.open_chat(chat, focus=False, skip=msg.id)
+            self._emit(ev.MessageReceived(self.account, msg, self.is_stranger(chat.jid)))
+            if out.later is not None:
+                self._in_flight.add(msg.id)  # a flush in between must not send it too
+                self._tasks.spawn(self._transmit_later(msg, out.later))
+            elif not out.hold:
+                await self._transmit(msg, out.sealed)
+            return msg
+
+    async def _transmit_later(self, msg: ChatMessage, work: asyncio.Future[object]) -> None:
+        """Send a message once its OMEMO decision or sealing (core/omemo.py) is done: with
+        what was sealed, else decided and sealed again (refused: marked FAILED)."""
+        await asyncio.wait([work])
+        result = None if work.cancelled() or work.exception() else work.result()
+        self._in_flight.discard(msg.id)
+        current = await self._store.get_message(self.account, msg.id)
+        if current is not None and current.delivery is Delivery.PENDING:
+            await self._transmit(current, result if self.omemo.is_sealed(result) else None)
 
     async def flush_outbox(self) -> None:
         for msg in await self._store.pending(self.account):
             if not await self._transmit(msg):
                 break
 
-    async def _transmit(self, msg: ChatMessage) -> bool:
+    async def _transmit(self, msg: ChatMessage, sealed: Sealed | None = None) -> bool:
+        if msg.id in self._in_flight:
+            return True  # a send and a flush raced: the other call sends it, once
+        self._in_flight.add(msg.id)
+        try:
+            return await self._transmit_now(msg, sealed)
+        finally:
+            self._in_flight.discard(msg.id)
+
+    async def _transmit_now(self, msg: ChatMessage, sealed: Sealed | None) -> bool:
         link = self._link
         if link is None or not link.online or self.state is not ConnState.ONLINE:
             return False
         try:
-            link.send_chat(msg.chat.jid, msg.body, msg.id)
+            ready = await self.omemo.outgoing(msg, link, sealed)  # None: refused, FAILED
+            if ready is None:
+                return True
+            msg, sealed = ready
+            if link.send_sealed(sealed) if sealed is not None else \
+                    link.send_chat(msg.chat.jid, msg.body, msg.id):
+                return True  # pending until the server acks it: then SENT comes as an event
         except NotConnected:
             return False
         await self._store.update_message(msg.with_delivery(Delivery.SENT))

@@ -30,8 +30,52 @@ COMMANDS: dict[str, CommandSpec] = {
         CommandSpec("search", "/search [-a] TEXT",
                     "Search this chat's history (with -a, or in the status buffer: the whole "
                     "identity's); Enter on a result opens the chat there", 1, -1, whole=True),
-        CommandSpec("connect", "/connect", "Connect the current identity"),
-        CommandSpec("disconnect", "/disconnect", "Go offline with the current identity"),
+        CommandSpec("connect", "/connect [NAME|all]",
+                    "Connect the current identity, the one named NAME, or all of them", 0, 1),
+        CommandSpec("disconnect", "/disconnect [NAME|all]",
+                    "Take the current identity offline, the one named NAME, or all", 0, 1),
+        CommandSpec("account", "/account [NAME]",
+                    "Write as the identity NAME (from the status buffer); alone: list them", 0, 1),
+        CommandSpec("add", "/add JID [NAME]",
+                    "Add JID to this identity's contacts: ask to see their presence and let "
+                    "them see yours", 1, -1),
+        CommandSpec("remove", "/remove JID",
+                    "Remove JID from this identity's contacts (both subscriptions end)", 1, 1),
+        CommandSpec("rename", "/rename JID NAME", "Give a contact another name", 2, -1),
+        CommandSpec("approve", "/approve JID",
+                    "Let JID see this identity's presence (answers their request)", 1, 1),
+        CommandSpec("deny", "/deny JID", "Refuse JID's request to see your presence", 1, 1),
+        CommandSpec("block", "/block JID",
+                    "Block JID (or a whole server) on this identity: the server drops what "
+                    "they send", 1, 1),
+        CommandSpec("unblock", "/unblock JID", "Unblock JID on this identity", 1, 1),
+        CommandSpec("blocked", "/blocked", "List the JIDs this identity blocks"),
+        CommandSpec("status", '/status [--all] SHOW ["TEXT"]',
+                    "Set your presence on this identity (or all, with --all): online, chat, "
+                    "away, xa or dnd, with an optional text", 1, -1, whole=True),
+        CommandSpec("route", "/route",
+                    "Show where the current identity's connections go: TOR, PROXY or DIRECT, "
+                    "the proxy and SOCKS credential, DNS, destination and TLS"),
+        CommandSpec("register", "/register",
+                    "Create a new account on a server (in-band), through the route you choose"),
+        CommandSpec("omemo", "/omemo on|off",
+                    "Encrypt this chat with OMEMO (or not): with it on, a message that cannot "
+                    "be encrypted is not sent at all", 1, 1),
+        CommandSpec("fingerprint", "/fingerprint [qr]",
+                    "Show your OMEMO fingerprints and, in a chat, the contact's; with qr, a QR "
+                    "code of your address and fingerprint for a contact to scan", 0, 1),
+        CommandSpec("verify", "/verify FINGERPRINT",
+                    "Mark a device verified after comparing its whole fingerprint with its "
+                    "owner (in person, or by a channel you trust)", 1, -1, whole=True),
+        CommandSpec("trust", "/trust DEVICE|FINGERPRINT",
+                    "Mark a device (by id or fingerprint) verified: do it only after checking "
+                    "its fingerprint", 1, -1, whole=True),
+        CommandSpec("distrust", "/distrust DEVICE|FINGERPRINT",
+                    "Never encrypt for that device again, nor accept messages from it",
+                    1, -1, whole=True),
+        CommandSpec("devices", "/devices [remove ID]",
+                    "List your own OMEMO devices; `remove ID` takes a stale one off your "
+                    "device list", 0, 2),
         CommandSpec("help", "/help [COMMAND]", "List commands, or explain one", 0, 1),
         CommandSpec("lock", "/lock", "Go offline, drop the keys from memory, ask for the passphrase"),
         CommandSpec("quit", "/quit", "Leave xmppterm (pending messages are kept)"),

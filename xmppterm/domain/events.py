@@ -30,6 +30,16 @@ class MessageReceived(Event):
 
 
 @dataclass(frozen=True, slots=True)
+class SendRefused(Event):
+    """A message was neither sent nor kept (encryption failed, in a chat where it is on):
+    the UI puts `body` back into the composer and shows `reason`."""
+
+    chat: ChatKey
+    body: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
 class MessageDeliveryChanged(Event):
     chat: ChatKey
     message_id: str
@@ -78,6 +88,14 @@ class SearchResults(Event):
 
 
 @dataclass(frozen=True, slots=True)
+class RouteDescribed(Event):
+    """Where the identity's connections go, in lines for the user (from its configuration
+    and the SOCKS credential in use; no secret in it)."""
+
+    lines: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class ChatClosed(Event):
     chat: ChatKey
 
@@ -89,6 +107,40 @@ class Notice(Event):
     text: str
     chat: ChatKey | None = None
     error: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class SubscriptionRequested(Event):
+    """`jid` asks to see our presence; nothing is shared until the user approves.
+    `text` is the remote request text: sanitise before drawing."""
+
+    jid: str
+    text: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class SubscriptionAnswered(Event):
+    """We approved or denied the request of `jid`."""
+
+    jid: str
+    approved: bool
+
+
+@dataclass(frozen=True, slots=True)
+class BlockListReceived(Event):
+    """The server's whole block list (XEP-0191); `requested` when the user asked (/blocked)."""
+
+    jids: tuple[str, ...]
+    requested: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class BlockListChanged(Event):
+    """JIDs were blocked or unblocked (by us, or by another of our clients); an unblock
+    with no JIDs empties the list."""
+
+    jids: tuple[str, ...]
+    blocked: bool
 
 
 # Link events: what the protocol layer reports about its connection. Core turns them
@@ -112,3 +164,20 @@ class LinkFailed(Event):
     """A failure that retrying cannot fix: bad certificate, no TLS, refused credentials."""
 
     reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class ArchivePage(Event):
+    """A page of our own server archive (XEP-0313) was read during a catch-up; its
+    messages came just before, as MessageReceived. `marker` is where the next catch-up
+    continues: an archive id, "" for the archive's start, None for unchanged. `done` ends
+    the catch-up: `truncated` when it stopped at its bound with more left, `failed` when
+    the server gave no answer or no archive. `gap` when the archive no longer held the
+    marker (messages may be missing). A link event: core keeps it, the UI never sees it."""
+
+    marker: str | None
+    done: bool = False
+    fetched: int = 0
+    truncated: bool = False
+    failed: bool = False
+    gap: bool = False

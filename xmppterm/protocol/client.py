@@ -10,12 +10,14 @@ What it changes in slixmpp, and why (THREATS.md, "Transport and TLS"):
   TLS); one refused password ends the attempt, no trying of weaker mechanisms.
 - One connection attempt per `connect()`: `_connect_loop` makes one attempt (all
   addresses of one SRV answer at most), never reschedules, and `reconnect()` (used
-  by the ping keepalive) only disconnects. Core decides when to try again.
+  by the ping keepalive) only disconnects. Core decides when to try again (a
+  stream-management resumption is such an attempt on the same client: link.py).
 - The certificate must name the JID's domain, also when `host` says where to
   connect; stream redirects (see-other-host) are not followed.
 - Incoming XML goes through `BoundedStreamParser` (no DOCTYPE, size and depth bounds).
 - Privacy: a random resource, no version/time/last-activity answers, no entity caps,
-  a disco identity without a name, receipts answered only to roster contacts.
+  a disco identity without a name, receipts answered as the identity's `receipts`
+  setting says (default: only roster contacts who see our presence).
 - No slixmpp callback is named `_on_*`: Textual uses that prefix on the shared loop.
 """
 
@@ -25,6 +27,7 @@ import asyncio
 import logging
 import secrets
 import ssl
+import xml.etree.ElementTree as ET
 from typing import Any
 
 from slixmpp import ClientXMPP
@@ -34,8 +37,10 @@ from slixmpp.util.sasl import mechanisms as _sasl_mechanisms
 from slixmpp.xmlstream.handler import Callback
 from slixmpp.xmlstream.matcher import MatchXPath
 
+from ..domain.privacy import may_share
 from ..transport.connect import Connector, DirectConnector
 from .errors import FailKind, Failure, clean_token
+from .omemo.plugin import XtOmemo
 from .xmlguard import BoundedStreamParser, StreamViolation
 
 # slixmpp draws the SCRAM (and DIGEST) client nonce from `random.random()`, a
@@ -52,7 +57,7 @@ SCRAM_MECHS = frozenset(
 SASL_NS = "urn:ietf:params:xml:ns:xmpp-sasl"
 TLS_NS = "urn:ietf:params:xml:ns:xmpp-tls"
 STREAMS_NS = "urn:ietf:params:xml:ns:xmpp-streams"
-PLUGINS = ("xep_0030", "xep_0199", "xep_0280", "xep_0184", "xep_0359", "xep_0203")
+PLUGINS = ("xep_0030", "xep_0199", "xep_0280", "xep_0184", "xep_0359", "xep_0203", "xep_0198")
 DISCO_IDENTITY = ("client", "console")  # no name: the same for every install
 
 
@@ -71,8 +76,10 @@ def quiet_library_logs() -> None:
 class XmppClient(ClientXMPP):
     def __init__(self, jid: str, password: str, *, ssl_context: ssl.SSLContext,
                  direct_tls: bool = False, host: str | None = None, port: int | None = None,
-                 allow_plain: bool = False, connector: Connector | None = None) -> None:
+                 allow_plain: bool = False, connector: Connector | None = None,
+                 receipts: str = "contacts", chat_states: str = "contacts") -> None:
         quiet_library_logs()
+        self.receipts, self.chat_states = receipts, chat_states  # domain.privacy policies
         mechs = set(SCRAM_MECHS) | ({"PLAIN"} if allow_plain else set())
         config = {
             "feature_mechanisms": {"use_mechs": mechs, "unencrypted_plain": False,
@@ -327,17 +334,40 @@ class XmppClient(ClientXMPP):
         self.plugin["xep_0030"].add_identity(category=DISCO_IDENTITY[0],
                                              itype=DISCO_IDENTITY[1], jid=self.boundjid)
 
-    def _answer_receipt(self, msg: Message) -> None:
-        """XEP-0184: acknowledge only to roster contacts who may see our presence."""
+    def _subscription(self, bare: str) -> str | None:
+        roster = self.client_roster
+        if not bare or not roster.has_jid(bare):
+            return None
+        return str(roster[bare]["subscription"])
+
+    def may_send_chat_state(self, to: str) -> bool:
+        """XEP-0085: whether the `chat_states` setting lets us tell `to` (a bare JID)."""
+        return may_share(self.chat_states, self._subscription(to))
+
+    def _answer_receipt(self, msg: Message, decrypted: bool = False) -> None:
+        """XEP-0184: acknowledge as the `receipts` setting says (default: only roster
+        contacts who may see our presence). An OMEMO message is acknowledged only once
+        it is decrypted and its ratchet stored (`acknowledge_decrypted`)."""
         if not msg["request_receipt"] or msg["type"] not in ("chat", "normal"):
+            return
+        if not decrypted and any(child.tag.endswith("}encrypted") for child in msg.xml):
             return
         if not msg["id"] or msg["receipt"]:
             return
-        bare = msg["from"].bare
-        roster = self.client_roster
-        if bare and roster.has_jid(bare) and roster[bare]["subscription"] in ("both", "from"):
+        if may_share(self.receipts, self._subscription(msg["from"].bare)):
             receipts: Any = self.plugin["xep_0184"]
             receipts.ack(msg)
+
+    def acknowledge_decrypted(self, xml: ET.Element) -> None:
+        """The receipt of a live OMEMO message, once it is decrypted."""
+        self._answer_receipt(Message(self, xml=xml), decrypted=True)  # type: ignore[no-untyped-call]
+
+    def enable_omemo(self, config: dict[str, Any]) -> Any:
+        """Load the OMEMO plugin (protocol/omemo/plugin.py) for this identity: its
+        storage, trust mode and hooks are in `config`. Returns the plugin."""
+        self.register_plugin(XtOmemo.name, pconfig=config)
+        plugins: Any = self.plugin
+        return plugins[XtOmemo.name]
 
     def send_chat(self, to: str, body: str, message_id: str) -> None:
         """A chat message with id = origin-id = `message_id`, asking for a receipt."""

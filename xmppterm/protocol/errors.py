@@ -14,6 +14,11 @@ class NotConnected(Exception):
     """Raised by `ProtocolLink.send_chat` when the link is not online."""
 
 
+class RequestFailed(Exception):
+    """A request to the server (roster, blocking) was refused or not answered; the
+    message is for the user (remote parts already shortened, sanitised when drawn)."""
+
+
 class FailKind(Enum):
     CERTIFICATE = "certificate"  # the certificate did not verify
     TLS_MISSING = "tls missing"  # no STARTTLS offered, stripped or refused

@@ -127,10 +127,9 @@ def incoming_chat(message: ET.Element, ctx: Context, local_id: str,
                     direction=Direction.INCOMING, sender=sender.bare)
 
 
-def carbon(outer: ET.Element, ctx: Context, local_id: str, now: datetime,
-           sent: bool) -> ChatMessage | None:
-    """XEP-0280: accepted only when the outer `from` is our own bare JID; the inner
-    message must be from us (sent) or to us (received)."""
+def carbon_inner(outer: ET.Element, ctx: Context, sent: bool) -> tuple[ET.Element, Jid] | None:
+    """XEP-0280: the forwarded message and the peer, accepted only when the outer `from`
+    is our own bare JID and the inner message is from us (sent) or to us (received)."""
     outer_from = jid_of(outer.get("from"))
     if outer_from is None or outer_from.full != ctx.own:  # the bare JID, no resource
         return None
@@ -138,12 +137,20 @@ def carbon(outer: ET.Element, ctx: Context, local_id: str, now: datetime,
     inner = wrapper.find(f"{FORWARDED}/{CLIENT}message") if wrapper is not None else None
     if inner is None or inner.get("type", "normal") not in ("chat", "normal"):
         return None
-    if not body_of(inner):
-        return None
     mine, theirs = ("from", "to") if sent else ("to", "from")
     peer = jid_of(inner.get(theirs))
     if bare_of(inner.get(mine)) != ctx.own or peer is None:
         return None
+    return inner, peer
+
+
+def carbon(outer: ET.Element, ctx: Context, local_id: str, now: datetime,
+           sent: bool) -> ChatMessage | None:
+    """A carbon with a body (see `carbon_inner`) as our message or the peer's."""
+    found = carbon_inner(outer, ctx, sent)
+    if found is None or not body_of(found[0]):
+        return None
+    inner, peer = found
     if sent:
         return _message(inner, ctx, local_id=local_id, now=now, chat=peer.bare,
                         direction=Direction.OUTGOING, sender=ctx.own)

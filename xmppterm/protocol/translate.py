@@ -14,15 +14,21 @@ import uuid
 from collections import OrderedDict
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..domain import events as ev
 from ..domain.ids import AccountId
 from ..domain.messages import Delivery
 from ..domain.ports import EventSink
+from . import mam
+from . import roster_stanzas as rs
 from . import stanzas as st
 from .client import FAILED_EVENT, READY_EVENT
+from .contacts import BLOCK_PUSH_EVENT
 from .errors import Failure, clean_token, failure_reason
+
+if TYPE_CHECKING:
+    from .omemo.receive import Intake as EncryptedIntake
 
 log = logging.getLogger(__name__)
 MAX_TRACKED = 4096  # ids of messages we sent, for receipts and errors
@@ -30,6 +36,7 @@ MAX_TRACKED = 4096  # ids of messages we sent, for receipts and errors
 # (slixmpp event, Translator method): the whole mapping, in one place.
 HANDLERS: tuple[tuple[str, str], ...] = (
     (READY_EVENT, "link_up"),
+    ("session_resumed", "link_up"),  # XEP-0198: the same stream again, nothing lost
     (FAILED_EVENT, "link_failed"),
     ("connection_failed", "connection_failed"),
     ("disconnected", "disconnected"),
@@ -39,6 +46,10 @@ HANDLERS: tuple[tuple[str, str], ...] = (
     ("carbon_received", "carbon_received"),
     ("carbon_sent", "carbon_sent"),
     ("receipt_received", "receipt_received"),
+    ("stanza_acked", "stanza_acked"),
+    ("sm_failed", "sm_failed"),
+    ("session_end", "session_end"),
+    (mam.ARCHIVED_EVENT, "archived"),
     ("roster_update", "roster_update"),
     ("presence_available", "presence"),
     ("presence_chat", "presence"),
@@ -46,6 +57,8 @@ HANDLERS: tuple[tuple[str, str], ...] = (
     ("presence_xa", "presence"),
     ("presence_dnd", "presence"),
     ("presence_unavailable", "presence"),
+    ("presence_subscribe", "subscription_request"),
+    (BLOCK_PUSH_EVENT, "block_push"),
 )
 
 
@@ -61,6 +74,12 @@ class Translator:
         self.closing = False  # the user disconnected: report nothing more
         self._stream_error = ""
         self._sent: OrderedDict[str, str] = OrderedDict()
+        self._unacked: OrderedDict[str, str] = OrderedDict()  # XEP-0198: id -> peer
+        self._server_has: OrderedDict[str, None] = OrderedDict()  # ids the server acked
+        self.queries: dict[str, int] = {}  # our open archive queries: id -> results so far
+        self.refused_results = 0  # archive results ignored (forged, late, not ours)
+        # OMEMO (protocol/omemo/receive.py): offered each message first; True = taken.
+        self.omemo: EncryptedIntake | None = None
 
     @property
     def account(self) -> AccountId:
@@ -70,10 +89,31 @@ class Translator:
         if not self.closing:
             self._emit(event)
 
-    def note_sent(self, message_id: str, to_bare: str) -> None:
-        self._sent[message_id] = to_bare
-        while len(self._sent) > MAX_TRACKED:
-            self._sent.popitem(last=False)
+    def note_sent(self, message_id: str, to_bare: str, acked: bool = False) -> None:
+        """Remember a message we send; with `acked`, SENT is reported on the server's
+        stream-management ack (XEP-0198) instead of on writing it."""
+        for table in (self._sent, self._unacked) if acked else (self._sent,):
+            table[message_id] = to_bare
+            while len(table) > MAX_TRACKED:
+                table.popitem(last=False)
+
+    def unacked(self, message_id: str) -> bool:
+        """The message is in this stream's unacked queue (resent on resumption)."""
+        return message_id in self._unacked
+
+    def handed_over(self, message_id: str) -> bool:
+        """Unacked (above), or acked by the server while its SENT is still on the way to
+        core (a flush after a resumption can come first): not to be sent again."""
+        return message_id in self._unacked or message_id in self._server_has
+
+    @property
+    def awaiting_acks(self) -> int:
+        return len(self._unacked)
+
+    def reopen(self) -> None:
+        """Another attempt on the same client (stream resumption): report it afresh."""
+        self.up = self.ended = False
+        self._stream_error = ""
 
     def _local_id(self) -> str:
         return uuid.uuid4().hex
@@ -113,11 +153,17 @@ class Translator:
 
     # -- messages ----------------------------------------------------------------------------
     def message(self, msg: Any) -> None:
+        if self.omemo is not None and self.omemo.live(msg.xml):
+            return
         chat = st.incoming_chat(msg.xml, self.ctx, self._local_id(), self._now())
         if chat is not None:
             self.emit(ev.MessageReceived(self.account, chat))
 
     def _carbon(self, msg: Any, sent: bool) -> None:
+        inner = st.carbon_inner(msg.xml, self.ctx, sent)  # None: forged, dropped below
+        if inner is not None and self.omemo is not None and \
+                self.omemo.carbon(inner[0], inner[1].bare, sent):
+            return
         chat = st.carbon(msg.xml, self.ctx, self._local_id(), self._now(), sent)
         if chat is None:
             log.warning("dropped a carbon that did not come from our own account")
@@ -149,6 +195,52 @@ class Translator:
             self.emit(ev.MessageDeliveryChanged(self.account, self.ctx.chat(sender), message_id,
                                                 Delivery.DELIVERED))
 
+    # -- stream management (XEP-0198) and the archive (XEP-0313) ----------------------------
+    def _acked(self, message_id: str) -> None:
+        peer = self._unacked.pop(message_id, None)
+        if peer is not None:
+            self._server_has[message_id] = None
+            while len(self._server_has) > MAX_TRACKED:
+                self._server_has.popitem(last=False)
+            self.emit(ev.MessageDeliveryChanged(self.account, self.ctx.chat(peer), message_id,
+                                                Delivery.SENT))
+
+    def stanza_acked(self, stanza: Any) -> None:
+        """The server acked a stanza: one of our messages is now SENT."""
+        if stanza.xml.tag == f"{st.CLIENT}message":
+            self._acked(stanza.xml.get("id") or "")
+
+    def sm_failed(self, _: Any = None) -> None:
+        """The server refused stream management. In an established session the messages
+        were written as without it: SENT. In a resumption attempt the old stream is gone:
+        they stay pending (in the store) and core sends them again."""
+        if self.up:
+            for message_id in list(self._unacked):
+                self._acked(message_id)
+        self._unacked.clear()
+
+    def session_end(self, _: Any = None) -> None:
+        self._unacked.clear()  # that stream is over: its unacked messages stay pending
+
+    def archived(self, msg: Any) -> None:
+        """A `<result>` of an archive query: only ours, while open (mam.open_result)."""
+        result, why = mam.open_result(msg.xml, self.ctx.own, self.queries)
+        if result is None:
+            self.refused_results += 1
+            log.warning("ignored an archive result: %s", why)
+            return
+        self.queries[result.get("queryid", "")] += 1
+        if self.omemo is not None and self.omemo.archived(result):
+            return
+        try:
+            chat = mam.archived_chat(result, self.ctx, self._local_id(), self._now())
+        except Exception as exc:  # a poison message is skipped, never retried in a loop
+            log.warning("skipped an archived message that could not be read (%s)",
+                        type(exc).__name__)
+            return
+        if chat is not None:
+            self.emit(ev.MessageReceived(self.account, chat))
+
     # -- roster and presence -------------------------------------------------------------
     def roster_update(self, iq: Any) -> None:
         kind = iq.xml.get("type")
@@ -166,6 +258,16 @@ class Translator:
         found = st.presence(stanza.xml, self._own_full())
         if found is not None:
             self.emit(ev.PresenceChanged(self.account, found))
+
+    def subscription_request(self, stanza: Any) -> None:
+        found = rs.subscription_request(stanza.xml, self.ctx.own)
+        if found is not None:
+            self.emit(ev.SubscriptionRequested(self.account, *found))
+
+    def block_push(self, iq: Any) -> None:
+        found = rs.block_push(iq.xml, self.ctx.own)
+        if found is not None:
+            self.emit(ev.BlockListChanged(self.account, found[1], found[0]))
 
 
 def bind(client: Any, translator: Translator) -> None:

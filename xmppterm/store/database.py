@@ -206,6 +206,21 @@ class Database:
                 (self._acc(account), self._idx(account, "kv", name),
                  self.codec.seal(account.name, "kv", self._idx(account, "kv", name), value)))
 
+    def delete(self, account: AccountId, name: str) -> None:
+        with self.db:
+            self.db.execute("DELETE FROM kv WHERE account=? AND name=?",
+                            (self._acc(account), self._idx(account, "kv", name)))
+
+    def seen(self, account: AccountId, ref: str) -> bool:
+        """Whether `ref` (e.g. the digest of an OMEMO ciphertext) was marked seen."""
+        row = self.db.execute("SELECT 1 FROM seen WHERE account=? AND ref=?",
+                              (self._acc(account), self._idx(account, "ref", ref))).fetchone()
+        return row is not None
+
+    def mark_seen(self, account: AccountId, ref: str) -> None:
+        with self.db:
+            self.db.execute("INSERT OR IGNORE INTO seen (account, ref) VALUES (?, ?)",
+                            (self._acc(account), self._idx(account, "ref", ref)))
 
 def _pending(msg: ChatMessage) -> int:
     return 1 if msg.delivery is Delivery.PENDING else 0

@@ -109,6 +109,32 @@ class Store:
     async def save_open_chats(self, account: AccountId, jids: list[str]) -> None:
         await self._run(self.db.put, account, "open_chats", strings_to_bytes(jids))
 
+    async def archive_marker(self, account: AccountId) -> str | None:
+        """Where the next catch-up with the server archive starts (XEP-0313): the last
+        archive id seen, "" for the archive's start, None if it was never read."""
+        blob = await self._run(self.db.get, account, "mam_after")
+        return blob.decode("utf-8") if blob is not None else None
+
+    async def save_archive_marker(self, account: AccountId, marker: str) -> None:
+        await self._run(self.db.put, account, "mam_after", marker.encode("utf-8"))
+
+    async def load_record(self, account: AccountId, name: str) -> bytes | None:
+        """A sealed key/value record of `account` (OMEMO state and settings)."""
+        return await self._run(self.db.get, account, name)
+
+    async def save_record(self, account: AccountId, name: str, value: bytes) -> None:
+        """Written and synced before this returns (OMEMO ratchets must never roll back)."""
+        await self._run(self.db.put, account, name, value)
+
+    async def delete_record(self, account: AccountId, name: str) -> None:
+        await self._run(self.db.delete, account, name)
+
+    async def seen(self, account: AccountId, ref: str) -> bool:
+        return await self._run(self.db.seen, account, ref)
+
+    async def mark_seen(self, account: AccountId, ref: str) -> None:
+        await self._run(self.db.mark_seen, account, ref)
+
     async def close(self) -> None:
         await self.detach()
         self._pool.shutdown(wait=True)

@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import ClassVar
 
-from rich.text import Text
 from textual.app import App, ComposeResult
 from textual.binding import BindingType
 from textual.containers import Vertical
@@ -20,21 +19,27 @@ from textual.screen import ModalScreen
 from ..domain.events import Event
 from ..domain.ids import AccountId, ChatKey
 from ..domain.intents import CloseChat, Intent, OpenChat
+from ..domain.omemo import ChatSecurity
 from ..domain.ports import AccountInfo, Backend, Gate
+from ..domain.registration import SignUp
 from ..domain.sanitize import clean_field, lookalike_warning
+from . import identity_view as iv
 from .chats import Buffer, Chats
 from .command_runner import run_line
 from .contacts import Contacts
 from .event_view import apply_event
+from .identity_colours import colour_slot
 from .keys import APP_BINDINGS, MAIN_ONLY
+from .omemo_view import security_of
 from .render import NoticeLine
 from .screens.account_form import AccountForm, AccountTable
 from .screens.help import HelpScreen
 from .screens.passphrase import PassphraseScreen
+from .screens.register import RegisterScreen
 from .themes import COMPACT, DEFAULT, LAYOUT_CSS, choose_theme
 from .widgets.chatlog import ChatLog
 from .widgets.composer import Composer
-from .widgets.sidebar import IDENTITY_COLOURS, Sidebar
+from .widgets.sidebar import Sidebar
 from .widgets.statusline import StatusInfo, StatusLine
 
 AccountCreated = Callable[[dict[str, object]], Awaitable[str | None]]
@@ -60,16 +65,18 @@ class XmppTermApp(App[None]):
     def __init__(self, backend: Backend, *, theme: str = DEFAULT, low_bandwidth: bool = False,
                  status_text: str = "", first_run: bool = False,
                  on_account_created: AccountCreated | None = None,
-                 gate: Gate | None = None) -> None:
+                 gate: Gate | None = None, signup: SignUp | None = None) -> None:
         super().__init__()
         self.backend = backend
         self.gate = gate
+        self.signup = signup  # in-band registration (/register)
         self.low_bandwidth = low_bandwidth
         self.status_text = status_text
         self.chats = Chats()
         self.contacts: dict[AccountId, Contacts] = {}
         self.accounts: dict[AccountId, AccountInfo] = {}
         self.details: dict[AccountId, str] = {}
+        self.security: dict[ChatKey, ChatSecurity] = {}  # OMEMO state for the status line
         self._identity: AccountId | None = None
         self._first_run = first_run
         self._on_account_created = on_account_created
@@ -168,7 +175,9 @@ class XmppTermApp(App[None]):
 
     def colour(self, account: AccountId | None) -> int:
         order = list(self.accounts)
-        return order.index(account) % IDENTITY_COLOURS + 1 if account in order else 1
+        if account is None or account not in order:
+            return 1
+        return colour_slot(self.accounts[account].color, order.index(account))
 
     @property
     def current_account(self) -> AccountId | None:
@@ -246,15 +255,14 @@ class XmppTermApp(App[None]):
         buffer = self.chats.current
         self.query_one(StatusLine).set_info(StatusInfo(
             account=info, detail=self.details.get(account, "") if account else "",
-            encryption="PLAIN", buffer=f"{self.chats.index + 1}:{buffer.title}",
+            encryption=security_of(self, buffer.key), buffer=f"{self.chats.index + 1}:{buffer.title}",
             activity=tuple(self.chats.activity()), extra=self.status_text,
             colour=self.colour(account),
         ))
-        name = clean_field(account.name, 24) if account is not None else "no identity"
-        prompt = self.query_one("#prompt")
-        for n in range(1, IDENTITY_COLOURS + 1):
-            prompt.set_class(n == self.colour(account), f"identity-{n}")
-        self.composer.set_prompt(Text(f"{name}> "))
+        name = account.name if account is not None else "no identity"
+        self.composer.set_prompt(iv.paint_prompt(self.query_one("#prompt"), name,
+                                                 self.colour(account),
+                                                 info.color if info is not None else None))
         contacts = self.contacts.get(account) if account is not None else None
         self.composer.set_jids(contacts.jids() if contacts is not None else [])
 
@@ -269,6 +277,26 @@ class XmppTermApp(App[None]):
     def on_sidebar_identity_selected(self, message: Sidebar.IdentitySelected) -> None:
         self._identity = message.account
         self.update_status()
+
+    def on_sidebar_request_selected(self, message: Sidebar.RequestSelected) -> None:
+        iv.ask_about_request(self, message.chat)
+
+    # -- identities (identity_commands.IdentityHost and OpenHost) -------------------------
+    def identity_infos(self) -> list[AccountInfo]:
+        return list(self.accounts.values())
+
+    def choose_identity(self, account: AccountId) -> None:
+        """/account NAME: write as `account`, from the status buffer (where /msg uses it)."""
+        self.select_buffer(0)
+        self._identity = account
+        self.update_status()
+        self.say(f"You write as {clean_field(account.name, 40)} now.")
+
+    def cross_identity(self, chat: ChatKey) -> list[AccountId]:
+        return iv.cross_identity(self, chat)
+
+    def confirm(self, question: str, then: Callable[[], None]) -> None:
+        iv.confirm(self, question, then)
 
     async def quit(self) -> None:
         try:
@@ -323,14 +351,29 @@ class XmppTermApp(App[None]):
     async def action_quit(self) -> None:
         await self.quit()
 
+    # -- sign-up (/register) ---------------------------------------------------------------
+    def register(self) -> None:
+        """The sign-up form; the new identity is saved like one from the first-run form."""
+        if self.signup is None:
+            self.notice("Creating accounts is not available in this xmppterm.", error=True)
+            return
+        self.push_screen(RegisterScreen(self.signup, self._on_account_created),
+                         callback=self._registered)
+
+    def _registered(self, jid: str | None) -> None:
+        if jid:
+            self.notice(f"Account {clean_field(jid)} created and added as an identity.")
+            self.refresh_accounts()
+
     # -- first run -------------------------------------------------------------------------
     def ask_account(self, initial: AccountTable | None = None, error: str = "") -> None:
         self.push_screen(AccountForm(initial, error), callback=self._account_entered)
 
     async def _account_entered(self, table: AccountTable | None) -> None:
         if table is None:
-            self.notice("No identity was added. Add one to the configuration file and "
-                        "start xmppterm again.", error=True)
+            self.notice("No identity was added. Type /register to create a new account, or "
+                        "add one to the configuration file and start xmppterm again.",
+                        error=True)
             return
         if self._on_account_created is None:
             self.notice("This xmppterm cannot save identities.", error=True)

@@ -10,14 +10,18 @@ from typing import Protocol
 
 from ..domain.commands import Command, ParseError, PlainText, help_lines, parse
 from ..domain.ids import AccountId, ChatKey, InvalidJid
-from ..domain.intents import Connect, Disconnect, Intent, SearchHistory, SendMessage
+from ..domain.intents import Intent, SearchHistory, SendMessage, ShowRoute
 from ..domain.sanitize import clean_field
+from .identity_commands import COMMANDS as IDENTITY_COMMANDS
+from .identity_commands import IdentityHost, OpenHost, open_checked, run_identity_command
+from .omemo_commands import COMMANDS as OMEMO_COMMANDS
+from .omemo_commands import run_omemo_command
 
 NO_CHAT = "No chat is open: use /msg JID TEXT"
 NO_IDENTITY = "No identity is configured: there is nobody to write as."
 
 
-class CommandHost(Protocol):
+class CommandHost(IdentityHost, OpenHost, Protocol):
     @property
     def current_account(self) -> AccountId | None: ...
 
@@ -37,6 +41,10 @@ class CommandHost(Protocol):
     async def quit(self) -> None: ...
 
     async def lock(self) -> None: ...
+
+    def register(self) -> None:
+        """Open the sign-up form (in-band registration)."""
+        ...
 
 
 async def run_line(host: CommandHost, line: str) -> None:
@@ -76,12 +84,18 @@ def run_command(host: CommandHost, command: Command) -> None:
         send(host, "/me " + args[0])
     elif name == "search":
         search(host, args[0])
-    elif name in ("connect", "disconnect"):
+    elif name in IDENTITY_COMMANDS:
+        run_identity_command(host, command)
+    elif name == "route":
         account = host.current_account
         if account is None:
             host.say(NO_IDENTITY, error=True)
         else:
-            host.dispatch(Connect(account) if name == "connect" else Disconnect(account))
+            host.dispatch(ShowRoute(account))
+    elif name == "register":
+        host.register()
+    elif name in OMEMO_COMMANDS:
+        run_omemo_command(host, command)
     elif name == "help":
         for text in help_lines(args[0] if args else None):
             host.say(text)
@@ -117,6 +131,10 @@ def _open(host: CommandHost, jid: str, text: str) -> None:
     except InvalidJid as exc:
         host.say(f"Invalid JID {clean_field(jid, 80)!r}: {exc}", error=True)
         return
-    host.open_chat(chat)
-    if text:
-        host.dispatch(SendMessage(account, chat, text))
+
+    def go() -> None:
+        host.open_chat(chat)
+        if text:
+            host.dispatch(SendMessage(account, chat, text))
+
+    open_checked(host, chat, go)

@@ -8,9 +8,17 @@ from typing import TYPE_CHECKING
 from ..domain import events as ev
 from ..domain.connection import ConnState
 from ..domain.ids import ChatKey
+from ..domain.omemo import ChatSecurityChanged, NewOmemoDevice, OmemoDevices
 from ..domain.sanitize import clean_field
 from .chats import Change
 from .contacts import Contacts
+from .identity_view import (
+    block_list,
+    request_settled,
+    roster_settles_requests,
+    subscription_requested,
+)
+from .omemo_view import omemo_event
 from .search_view import search_results
 
 if TYPE_CHECKING:
@@ -34,10 +42,22 @@ def apply_event(app: XmppTermApp, event: ev.Event) -> None:
             search_results(app, event)
         case ev.Notice():
             app.notice(event.text, event.error, event.chat)
+        case ev.RouteDescribed():
+            for line in event.lines:
+                app.say(clean_field(line, 300))
         case ev.ConnectionChanged():
             connection_changed(app, event)
         case ev.RosterReceived() | ev.RosterItemChanged() | ev.PresenceChanged():
             roster_event(app, event)
+            roster_settles_requests(app, event)
+        case ev.SubscriptionRequested():
+            subscription_requested(app, event)
+        case ev.SubscriptionAnswered():
+            request_settled(app, event.account, event.jid)
+        case ev.BlockListReceived() | ev.BlockListChanged():
+            block_list(app, event)
+        case ev.SendRefused() | ChatSecurityChanged() | NewOmemoDevice() | OmemoDevices():
+            omemo_event(app, event)
 
 
 def message_received(app: XmppTermApp, event: ev.MessageReceived) -> None:

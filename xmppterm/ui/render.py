@@ -164,7 +164,18 @@ def _head(message: ChatMessage, styles: Mapping[str, Style], action: bool) -> Te
     )
 
 
+def _render_undecryptable(message: ChatMessage, width: int,
+                          styles: Mapping[str, Style]) -> list[Text]:
+    """An OMEMO message that did not decrypt: the reason, never a body (a fallback body
+    from outside the encryption is not the message)."""
+    reason = clean_field(message.error or "no reason given")
+    text = Text(f"(encrypted; could not be decrypted: {reason})", _style(styles, "undecryptable"))
+    return hang(_head(message, styles, False) + text, width, Text(GUTTER, _style(styles, "gutter")))
+
+
 def _render_message(message: ChatMessage, width: int, styles: Mapping[str, Style]) -> list[Text]:
+    if message.encryption is Encryption.UNDECRYPTABLE:
+        return _render_undecryptable(message, width, styles)
     body = [line.expandtabs(4) for line in body_lines(message.body)]
     action = body[0].startswith("/me ")
     if action:

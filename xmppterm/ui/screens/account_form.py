@@ -90,7 +90,8 @@ class AccountForm(ModalScreen[AccountTable | None]):
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="account-form"):
             yield Static(Text("Add an identity"), id="form-title")
-            yield Static(Text("Tab: next field, Enter: save, Escape: cancel. TLS is always on."),
+            yield Static(Text("Tab: next field, Enter: save, Escape: cancel. TLS is always on. "
+                              "No account yet? Escape, then /register creates one."),
                          classes="form-hint")
             for key, label, hint, secret in FIELDS:
                 with Horizontal(classes="form-row"):

@@ -1,8 +1,9 @@
 """Composer: the one-line input, with a prompt naming the identity you write as.
 
 Up/Down walk the history (kept in memory for this run only), Tab completes command
-names and, after `/msg ` or `/query `, the JIDs of the current identity's roster;
-pressing Tab again cycles through the candidates. Enter posts `Composer.Submitted`.
+names and, after `/msg `, `/query ` and the contact commands (JID_COMMANDS), the JIDs of
+the current identity's roster; pressing Tab again cycles through the candidates. Enter
+posts `Composer.Submitted`.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ def over_ssh() -> bool:
     return bool(os.environ.get("SSH_CONNECTION") or os.environ.get("SSH_TTY"))
 
 CANDIDATE_LIMIT = 100
-JID_COMMANDS = ("/msg ", "/query ")
+JID_COMMANDS = ("/msg ", "/query ", "/remove ", "/rename ", "/block ", "/unblock ")
 
 
 def candidates(value: str, jids: Sequence[str]) -> list[str]:
@@ -154,6 +155,17 @@ class Composer(Widget):
 
     def focus_input(self) -> None:
         self.input.focus()
+
+    def restore(self, text: str) -> bool:
+        """Give back a line that was not sent: into the input if it is empty (True),
+        else into the history only, where Up finds it (False)."""
+        field = self.input
+        if field.value:
+            field.remember(text)
+            return False
+        field.value = text
+        field.cursor_position = len(text)
+        return True
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()

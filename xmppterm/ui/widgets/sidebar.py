@@ -25,15 +25,17 @@ from ...domain.ports import AccountInfo
 from ...domain.roster import RosterItem
 from ...domain.sanitize import clean_field
 from ..contacts import PRESENCE_CLASS, PRESENCE_GLYPHS, Contacts
+from ..identity_colours import IDENTITY_COLOURS, colour_slot, override_style
 from ..render import lookalike
+from .requests import RequestKey, RequestNodes
 
-NodeData = AccountId | ChatKey | None
-IDENTITY_COLOURS = 6
+NodeData = AccountId | ChatKey | RequestKey | None
 FLUSH_DELAY = 0.05
 NAME_LIMIT = 40
 COMPONENTS = (
     *(f"identity-{n}" for n in range(1, IDENTITY_COLOURS + 1)),
     "available", "away", "dnd", "offline", "unread", "warning", "status", "strangers",
+    "requests",
     "state-online", "state-offline", "state-failed",
 )
 STATE_CLASS = {
@@ -75,6 +77,11 @@ class Sidebar(Tree[NodeData]):
             super().__init__()
             self.account = account
 
+    class RequestSelected(Message):
+        def __init__(self, chat: ChatKey) -> None:
+            super().__init__()
+            self.chat = chat
+
     def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(Text("identities"), id=id, classes=classes)
         self.show_root = False
@@ -84,6 +91,7 @@ class Sidebar(Tree[NodeData]):
         self._dirty: set[ChatKey] = set()
         self._flush_pending = False
         self._style_cache: dict[str, Style] = {}
+        self.requests = RequestNodes(self._style)  # subscription requests, per identity
 
     # -- styles ----------------------------------------------------------------------------
     def _style(self, name: str) -> Style:
@@ -123,7 +131,7 @@ class Sidebar(Tree[NodeData]):
                 known.node.set_label(self._identity_label(known))
                 continue
             node = self.root.add(Text(info.id.name), data=info.id, expand=True)
-            colour = len(self._identities) % IDENTITY_COLOURS + 1
+            colour = colour_slot(info.color, len(self._identities))
             ident = _Identity(info, colour, node, contacts.get(info.id) or Contacts())
             self._identities[info.id] = ident
             node.set_label(self._identity_label(ident))
@@ -137,12 +145,13 @@ class Sidebar(Tree[NodeData]):
     def _identity_label(self, ident: _Identity) -> Text:
         info = ident.info
         style = self._style(f"identity-{ident.colour}")
-        if info.color:
-            style += Style.parse(info.color) if _valid_colour(info.color) else Style.null()
+        style += override_style(info.color)  # `color` of its table, over the theme's slot
         state_style = self._style(STATE_CLASS.get(info.state, "state-offline"))
+        route = clean_field((info.route or "DIRECT").upper(), 8)
+        # route and state before the JID: a narrow sidebar cuts the end of the line
         return Text.assemble((clean_field(info.id.name, NAME_LIMIT), style), " ",
-                             (clean_field(info.jid, NAME_LIMIT), style), " ",
-                             (info.state.value, state_style))
+                             (route, state_style), " ", (info.state.value, state_style), " ",
+                             (clean_field(info.jid, NAME_LIMIT), style))
 
     # -- roster ----------------------------------------------------------------------------
     def set_roster(self, account: AccountId) -> None:
@@ -158,7 +167,7 @@ class Sidebar(Tree[NodeData]):
             self._drop_stranger(ident, jid)  # now a contact
         ordered = sorted(ident.shown.values(), key=sort_key)
         ident.keys = [sort_key(item) for item in ordered]
-        before = ident.strangers
+        before = ident.node.children[0] if ident.node.children else None  # strangers, requests
         for item in ordered:
             key = ChatKey(account, item.jid)
             label = self._contact_label(ident, item)
@@ -277,6 +286,13 @@ class Sidebar(Tree[NodeData]):
             ident.node.set_label(self._identity_label(ident))
             for jid in [*ident.contact_nodes, *ident.stranger_nodes]:
                 self._relabel(ChatKey(ident.info.id, jid))
+        self.requests.relabel()
+
+    def add_request(self, chat: ChatKey, text: str) -> None:
+        """Someone asks to see this identity's presence: under its "requests" node."""
+        ident = self._identities.get(chat.account)
+        if ident is not None:
+            self.requests.add(ident.node, chat, text)
 
     def _contact_label(self, ident: _Identity, item: RosterItem) -> Text:
         best = ident.contacts.best(item.jid)
@@ -311,11 +327,5 @@ class Sidebar(Tree[NodeData]):
             self.post_message(self.ChatSelected(data))
         elif isinstance(data, AccountId):
             self.post_message(self.IdentitySelected(data))
-
-
-def _valid_colour(colour: str) -> bool:
-    try:
-        Style.parse(colour)
-    except Exception:
-        return False
-    return True
+        elif isinstance(data, RequestKey):
+            self.post_message(self.RequestSelected(data.chat))

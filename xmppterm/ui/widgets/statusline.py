@@ -12,6 +12,7 @@ from textual.widget import Widget
 from ...domain.connection import ConnState
 from ...domain.ports import AccountInfo
 from ...domain.sanitize import clean_field
+from ..identity_colours import override_style
 
 REASON_LIMIT = 30
 COMPONENTS = (
@@ -94,6 +95,7 @@ class StatusLine(Widget):
         words = state.value
         if info.detail and state in (ConnState.FAILED, ConnState.WAITING):
             words += ": " + clean_field(info.detail, REASON_LIMIT)
-        return [(clean_field(account.id.name), self._style(f"identity-{info.colour}")), " ",
+        colour = self._style(f"identity-{info.colour}") + override_style(account.color)
+        return [(clean_field(account.id.name), colour), " ",
                 (route, self._style(route_class)), " ",
                 (words, self._style(STATE_CLASS[state]))]

@@ -1,0 +1,109 @@
+"""Outgoing OMEMO: encrypt one chat message for a contact's devices and our own other
+devices, or refuse with the reason. Nothing here ever falls back to plaintext.
+
+OMEMO 2 (an SCE envelope, sce.py) goes to devices that announce `urn:xmpp:omemo:2`,
+legacy OMEMO (the body) to the others; the library picks per device.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from omemo.session_manager import EncryptionError, NoEligibleDevices, SessionManager
+from slixmpp.jid import JID
+
+from ...domain.messages import Encryption
+from ...domain.omemo import group_fingerprint
+from . import sce, wire
+from .devices import fingerprint, mark_of
+from .plugin import FALLBACK, UnverifiedDevices, XtOmemo
+from .port import OmemoRefused
+
+NOTHING_SENT = "Nothing was sent."
+
+
+@dataclass(frozen=True, slots=True)
+class SealedMessage:
+    """Implements port.Sealed."""
+
+    stanza: Any  # the slixmpp Message to send as it is
+    to: str
+    message_id: str
+    encryption: Encryption
+    skipped: tuple[str, ...] = ()
+
+
+async def seal(plugin: XtOmemo, client: Any, to: str, body: str, message_id: str,
+               omemo2: bool = True) -> SealedMessage:
+    """Encrypt `body` for `to` (a bare JID); raises OmemoRefused."""
+    try:
+        manager = await plugin.ready()
+    except RuntimeError as exc:
+        raise OmemoRefused(f"OMEMO is not running on this connection: {exc}. "
+                           f"{NOTHING_SENT}") from None
+    own = str(client.boundjid.bare)
+    plaintexts = {wire.OLD: body.encode("utf-8")}
+    if omemo2:
+        plaintexts[wire.TWO] = sce.make_envelope(body, own, to)
+    async with plugin.lock:
+        await plugin.refresh_device_lists({JID(to)})
+        messages, errors = await _encrypt(manager, plugin, to, plaintexts)
+        mark = await _mark(manager, messages, to, own)
+    stanza = wire.build(client, to, message_id, list(messages), FALLBACK)
+    skipped = tuple(f"{e.bare_jid} device {e.device_id}" for e in errors)
+    return SealedMessage(stanza, to, message_id, mark, skipped)
+
+
+async def _encrypt(manager: SessionManager, plugin: XtOmemo, to: str,
+                   plaintexts: dict[str, bytes]) -> tuple[Any, frozenset[EncryptionError]]:
+    order = [ns for ns in (wire.TWO, wire.OLD) if ns in plaintexts]
+    try:
+        return await manager.encrypt(frozenset({to}), plaintexts, backend_priority_order=order,
+                                     identifier=to)
+    except UnverifiedDevices as exc:
+        raise OmemoRefused(unverified_reason(exc, to)) from None
+    except NoEligibleDevices:
+        raise OmemoRefused(await no_device_reason(manager, plugin, to)) from None
+    except Exception as exc:
+        plugin.forget_fetch(to)
+        raise OmemoRefused(f"OMEMO encryption failed ({type(exc).__name__}). "
+                           f"{NOTHING_SENT}") from None
+
+
+async def _mark(manager: SessionManager, messages: Any, to: str, own: str) -> Encryption:
+    """OMEMO_TRUSTED only when every device it was encrypted for is verified."""
+    recipients = {(key.bare_jid, key.device_id) for message in messages
+                  for key, _ in message.keys}
+    infos = [*await manager.get_device_information(to), *await manager.get_device_information(own)]
+    used = [info for info in infos if (info.bare_jid, info.device_id) in recipients]
+    if used and all(mark_of(info) is Encryption.OMEMO_TRUSTED for info in used):
+        return Encryption.OMEMO_TRUSTED
+    return Encryption.OMEMO_UNTRUSTED
+
+
+def unverified_reason(exc: UnverifiedDevices, to: str) -> str:
+    names = [f"{'your own device' if d.bare_jid != to else 'device'} {d.device_id} "
+             f"({group_fingerprint(fingerprint(d.identity_key))[:17]}…)"
+             for d in sorted(exc.devices, key=lambda d: d.device_id)]
+    return (f"These OMEMO devices are not verified and trust is not decided yet: "
+            f"{', '.join(names)}. Check their fingerprints (/fingerprint), then /verify or "
+            f"/trust them, or /distrust them. {NOTHING_SENT}")
+
+
+async def no_device_reason(manager: SessionManager, plugin: XtOmemo, to: str) -> str:
+    """Why no device of `to` could be encrypted for, as precisely as the state tells."""
+    storage = plugin.storage
+    listed = (await storage.load_list(f"/devices/{to}/list", int)).maybe([])
+    active = [d for d in listed
+              if any((await storage.load_dict(f"/devices/{to}/{d}/active", bool)).maybe({}).values())]
+    if not active:
+        return (f"{to} publishes no OMEMO device, so this message cannot be encrypted. "
+                f"{NOTHING_SENT} Use /omemo off to write to them without encryption.")
+    known = [i for i in await manager.get_device_information(to) if i.device_id in active]
+    if not known:
+        return (f"The keys (bundles) of {to}'s OMEMO devices could not be fetched. "
+                f"{NOTHING_SENT} Try again later.")
+    if all(i.trust_level_name == "DISTRUSTED" for i in known):
+        return f"You distrusted every OMEMO device of {to}. {NOTHING_SENT}"
+    return f"No OMEMO session could be set up with any device of {to}. {NOTHING_SENT}"
