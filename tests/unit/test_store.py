@@ -98,3 +98,15 @@ def test_atomic_write_mode(tmp_path: Path) -> None:
     assert stat.S_IMODE(os.stat(target).st_mode) == 0o600
     assert stat.S_IMODE(os.stat(target.parent).st_mode) == 0o700
     assert os.listdir(target.parent) == ["f.toml"]
+
+
+async def test_a_live_message_moves_the_archive_marker_in_the_same_commit() -> None:
+    store = Store.open(None)
+    chat = ChatKey(WORK, "bob@x.org")
+    assert await store.add_message(msg(1, chat, stanza_id="A1"), archive_marker="A1")
+    assert await store.archive_marker(WORK) == "A1"
+    # A duplicate writes nothing: the marker stays where it was.
+    assert not await store.add_message(msg(2, chat, stanza_id="A1"), archive_marker="A9")
+    assert await store.archive_marker(WORK) == "A1"
+    assert await store.archive_marker(HOME) is None
+    await store.close()

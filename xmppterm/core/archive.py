@@ -49,10 +49,10 @@ class ArchiveTracker:
         log.info("archive catch-up done: %d results%s", event.fetched,
                  " (failed)" if event.failed else "")  # no account name: logs name no one
 
-    async def seen_live(self, msg: ChatMessage) -> None:
-        """A new message arrived live after a completed catch-up."""
-        if self.synced and msg.stanza_id:
-            await self._store.save_archive_marker(self.account, msg.stanza_id)
+    def live_marker(self, msg: ChatMessage) -> str | None:
+        """Where a live message moves the marker: after a completed catch-up, to its
+        archive id (stored with the message, in one commit); else nowhere."""
+        return msg.stanza_id if self.synced and msg.stanza_id else None
 
     def _notice(self, text: str) -> None:
         self._emit(ev.Notice(self.account, text))

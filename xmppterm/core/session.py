@@ -230,8 +230,7 @@ class AccountSession:
         self._emit(ev.ChatClosed(self.account, chat))
 
     async def _incoming(self, msg: ChatMessage) -> None:
-        if await self._store.add_message(msg):
-            await self._archive.seen_live(msg)
+        if await self._store.add_message(msg, self._archive.live_marker(msg)):
             if msg.chat.jid not in self.open_chats:
                 await self.open_chat(msg.chat, focus=False, skip=msg.id)
             self._emit(ev.MessageReceived(self.account, msg, self.is_stranger(msg.chat.jid)))

@@ -63,8 +63,10 @@ class Database:
             refs.append(f"s:{msg.stanza_id}")
         return [self._idx(msg.chat.account, "ref", f"{msg.chat.jid}\0{r}") for r in refs]
 
-    def add_message(self, msg: ChatMessage) -> bool:
-        """Store a new message; False (and nothing written) if it is already known."""
+    def add_message(self, msg: ChatMessage, also: tuple[str, bytes] | None = None) -> bool:
+        """Store a new message; False (and nothing written) if it is already known.
+        `also` is a kv record (name, value) written in the same transaction when the
+        message is new: one commit, one fsync."""
         acc, refs = self._acc(msg.chat.account), self._refs(msg)
         with self.db:
             self.db.execute("BEGIN IMMEDIATE")
@@ -81,6 +83,8 @@ class Database:
                 return False
             self.db.executemany("INSERT OR IGNORE INTO seen (account, ref) VALUES (?, ?)",
                                 [(acc, ref) for ref in refs])
+            if also is not None:
+                self._put(msg.chat.account, *also)
         return True
 
     def update_message(self, msg: ChatMessage) -> None:
@@ -201,10 +205,12 @@ class Database:
 
     def put(self, account: AccountId, name: str, value: bytes) -> None:
         with self.db:
-            self.db.execute(
-                "INSERT OR REPLACE INTO kv (account, name, value) VALUES (?, ?, ?)",
-                (self._acc(account), self._idx(account, "kv", name),
-                 self.codec.seal(account.name, "kv", self._idx(account, "kv", name), value)))
+            self._put(account, name, value)
+
+    def _put(self, account: AccountId, name: str, value: bytes) -> None:
+        key = self._idx(account, "kv", name)
+        self.db.execute("INSERT OR REPLACE INTO kv (account, name, value) VALUES (?, ?, ?)",
+                        (self._acc(account), key, self.codec.seal(account.name, "kv", key, value)))
 
     def delete(self, account: AccountId, name: str) -> None:
         with self.db:

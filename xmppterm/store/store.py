@@ -24,6 +24,7 @@ class StoreLocked(Exception):
     """Raised by every call while the store is locked."""
 
 DB_NAME = "xmppterm.db"
+MARKER = "mam_after"  # kv record: the last archive id seen (XEP-0313 catch-up)
 
 
 class Store:
@@ -63,8 +64,11 @@ class Store:
     async def _run(self, fn: Callable[..., T], *args: object) -> T:
         return await asyncio.get_running_loop().run_in_executor(self._pool, fn, *args)
 
-    async def add_message(self, msg: ChatMessage) -> bool:
-        return await self._run(self.db.add_message, msg)
+    async def add_message(self, msg: ChatMessage, archive_marker: str | None = None) -> bool:
+        """Store a new message; with `archive_marker`, move the archive marker in the same
+        commit (a live message after a completed catch-up)."""
+        also = (MARKER, archive_marker.encode("utf-8")) if archive_marker is not None else None
+        return await self._run(self.db.add_message, msg, also)
 
     async def update_message(self, msg: ChatMessage) -> None:
         await self._run(self.db.update_message, msg)
@@ -112,11 +116,11 @@ class Store:
     async def archive_marker(self, account: AccountId) -> str | None:
         """Where the next catch-up with the server archive starts (XEP-0313): the last
         archive id seen, "" for the archive's start, None if it was never read."""
-        blob = await self._run(self.db.get, account, "mam_after")
+        blob = await self._run(self.db.get, account, MARKER)
         return blob.decode("utf-8") if blob is not None else None
 
     async def save_archive_marker(self, account: AccountId, marker: str) -> None:
-        await self._run(self.db.put, account, "mam_after", marker.encode("utf-8"))
+        await self._run(self.db.put, account, MARKER, marker.encode("utf-8"))
 
     async def load_record(self, account: AccountId, name: str) -> bytes | None:
         """A sealed key/value record of `account` (OMEMO state and settings)."""
