@@ -74,6 +74,7 @@ class ChatOpened(Event):
     stranger: bool = False
     focus: bool = True
     at: str | None = None  # the history is a window around this message: show it there
+    room: bool = False  # a group chat (domain/rooms.py)
 
 
 @dataclass(frozen=True, slots=True)

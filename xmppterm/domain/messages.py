@@ -36,7 +36,9 @@ class Delivery(Enum):
 @dataclass(frozen=True, slots=True)
 class ChatMessage:
     """One message. `sender` is the bare JID (1:1) of who wrote it; `body` is raw remote text:
-    it is sanitised only where it is drawn."""
+    it is sanitised only where it is drawn. In a room (`nick` set: the writer's nick
+    then, remote text) `sender` is the writer's real bare JID when the room shows it,
+    else the occupant JID `room@service/nick`."""
 
     id: str
     chat: ChatKey
@@ -49,6 +51,11 @@ class ChatMessage:
     stanza_id: str | None = None
     origin_id: str | None = None
     error: str | None = None
+    nick: str | None = None  # a room message: who wrote it, as the room named them
+
+    @property
+    def in_room(self) -> bool:
+        return self.nick is not None
 
     def with_delivery(self, delivery: Delivery, error: str | None = None) -> ChatMessage:
         return replace(self, delivery=delivery, error=error)

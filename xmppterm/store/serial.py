@@ -17,6 +17,8 @@ def message_to_bytes(msg: ChatMessage) -> bytes:
         "body": msg.body, "ts": msg.timestamp.isoformat(), "enc": msg.encryption.value,
         "dlv": msg.delivery.value, "sid": msg.stanza_id, "oid": msg.origin_id, "err": msg.error,
     }
+    if msg.nick is not None:
+        data["nick"] = msg.nick
     return json.dumps(data, ensure_ascii=False).encode("utf-8")
 
 
@@ -27,6 +29,7 @@ def message_from_bytes(account: AccountId, blob: bytes) -> ChatMessage:
         sender=d["from"], body=d["body"], timestamp=datetime.fromisoformat(d["ts"]),
         encryption=Encryption(d["enc"]), delivery=Delivery(d["dlv"]),
         stanza_id=d.get("sid"), origin_id=d.get("oid"), error=d.get("err"),
+        nick=d.get("nick"),
     )
 
 
