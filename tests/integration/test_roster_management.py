@@ -44,6 +44,7 @@ async def test_add_rename_remove_a_contact(prosody: ProsodyServer,
             peer.send_presence(pto=me.jid, ptype="subscribe")  # and asks back: pre-approved
             await events.wait(ev.RosterItemChanged, item_is(bob.jid, subscription="both"))
             assert not events.of(ev.SubscriptionRequested)  # pre-approved: nobody asked
+            await events.wait(ev.Notice, lambda e: e.text.startswith(f"{bob.jid} accepted"))
             await peer.wait_for(lambda: peer.got("available", me.jid))
             assert m.sessions[ME].roster[bob.jid].subscription == "both"
 
@@ -58,6 +59,24 @@ async def test_add_rename_remove_a_contact(prosody: ProsodyServer,
             await peer.wait_for(lambda: peer.got("unsubscribed", me.jid))
             peers_view = peer.client_roster[me.jid]["subscription"]
             assert peers_view == "none"
+    finally:
+        await peer.stop()
+
+
+async def test_a_refused_request_is_told(prosody: ProsodyServer,
+                                         account_factory: Callable[..., Account]) -> None:
+    me, bob = account_factory(), account_factory("other.test")
+    peer = await RecordingPeer(bob, prosody.ca_file).start(prosody)
+    try:
+        async with manager_of(prosody, [account_config(prosody, "me", me)], None) as (m, events):
+            await all_online(events, ["me"])
+            m.dispatch(it.AddContact(ME, bob.jid))
+            await events.wait(ev.RosterItemChanged, item_is(bob.jid, asked=True))
+            await peer.wait_for(lambda: peer.got("subscribe", me.jid))
+            peer.send_presence(pto=me.jid, ptype="unsubscribed")  # the peer refuses
+            await events.wait(ev.Notice, lambda e: e.text.startswith(f"{bob.jid} refused"))
+            assert m.sessions[ME].roster[bob.jid].subscription in ("none", "from")
+            assert not any("accepted" in n.text for n in events.of(ev.Notice))
     finally:
         await peer.stop()
 

@@ -17,7 +17,7 @@ from ..domain.ids import ChatKey
 from ..domain.messages import ChatMessage, Delivery, Direction
 from ..domain.omemo import NewOmemoDevice
 from ..domain.ports import EventSink
-from ..domain.roster import RosterItem
+from ..domain.roster import RosterItem, subscription_news
 from ..protocol.omemo.port import OmemoRefused, Sealed
 from ..store.store import Store
 from .archive import ArchiveTracker
@@ -161,6 +161,8 @@ class AccountSession:
             case ev.MessageDeliveryChanged():
                 await self._delivery(event)
             case ev.RosterReceived(items=items):
+                for item in items:  # answers that came while we were away
+                    self._subscription_news(self.roster.get(item.jid), item)
                 self.roster = {i.jid: i for i in items}
                 await self._store.save_roster(self.account, items)
                 self._emit(event)
@@ -183,6 +185,11 @@ class AccountSession:
             self._tasks.spawn(self.omemo.refresh(ChatKey(self.account, jid), self.online_link))
         if self._link is not None:  # then what came while we were away (XEP-0313)
             self._tasks.spawn(self._archive.catch_up(self._link))
+
+    def _subscription_news(self, old: RosterItem | None, new: RosterItem) -> None:
+        news = subscription_news(old, new)
+        if news is not None:
+            self._emit(ev.Notice(self.account, news))
 
     def is_stranger(self, jid: str) -> bool:
         return jid != self.config.jid and jid not in self.roster
@@ -246,6 +253,8 @@ class AccountSession:
         self._emit(event)
 
     async def _roster_item(self, item: RosterItem, removed: bool) -> None:
+        if not removed:
+            self._subscription_news(self.roster.get(item.jid), item)
         if removed:
             self.roster.pop(item.jid, None)
         else:

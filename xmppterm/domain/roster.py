@@ -36,6 +36,25 @@ class RosterItem:
     name: str = ""
     subscription: str = "none"
     groups: tuple[str, ...] = ()
+    asked: bool = False  # our request to see their presence waits for their answer
+
+
+SEES = ("to", "both")  # subscriptions with which we see the contact's presence
+
+
+def subscription_news(old: RosterItem | None, new: RosterItem) -> str | None:
+    """What a roster change tells the user about subscriptions (None: nothing new):
+    a contact accepted or refused our request, or stopped sharing their presence."""
+    if old is None:
+        return None
+    if old.subscription not in SEES and new.subscription in SEES:
+        return f"{new.jid} accepted your request: you now see their presence."
+    if old.asked and not new.asked and new.subscription not in SEES:
+        return (f"{new.jid} refused your request to see their presence (or it was "
+                "cancelled). /add asks again.")
+    if old.subscription in SEES and new.subscription not in SEES:
+        return f"{new.jid} no longer shares their presence with you."
+    return None
 
 
 @dataclass(frozen=True, slots=True)

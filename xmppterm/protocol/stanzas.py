@@ -179,7 +179,8 @@ def roster_items(iq: ET.Element) -> list[tuple[RosterItem, bool]]:
             continue
         groups = tuple(g.text or "" for g in el.findall("{jabber:iq:roster}group"))
         item = RosterItem(jid=jid.bare, name=el.get("name", ""),
-                          subscription="none" if sub == "remove" else sub, groups=groups)
+                          subscription="none" if sub == "remove" else sub, groups=groups,
+                          asked=el.get("ask") == "subscribe")
         out.append((item, sub == "remove"))
     return out
 

@@ -34,13 +34,14 @@ def message_from_bytes(account: AccountId, blob: bytes) -> ChatMessage:
 
 
 def roster_to_bytes(items: tuple[RosterItem, ...]) -> bytes:
-    rows = [[i.jid, i.name, i.subscription, list(i.groups)] for i in items]
+    rows = [[i.jid, i.name, i.subscription, list(i.groups), i.asked] for i in items]
     return json.dumps(rows, ensure_ascii=False).encode("utf-8")
 
 
 def roster_from_bytes(blob: bytes) -> tuple[RosterItem, ...]:
     rows: list[list[Any]] = json.loads(blob)
-    return tuple(RosterItem(r[0], r[1], r[2], tuple(r[3])) for r in rows)
+    return tuple(RosterItem(r[0], r[1], r[2], tuple(r[3]), bool(r[4]) if len(r) > 4 else False)
+                 for r in rows)
 
 
 def strings_to_bytes(values: list[str]) -> bytes:
