@@ -4,7 +4,8 @@ in-memory storage) and an xmppterm identity running on an encrypted store.
 The scripted device is what another client of the same person (or of the contact)
 would be: slixmpp-omemo encrypts legacy OMEMO itself; for OMEMO 2 (which it cannot
 read, "SCE not supported yet") it uses xmppterm's SCE reader, so that it can read
-what xmppterm sends to devices that announce OMEMO 2.
+what xmppterm sends to devices that announce OMEMO 2. With `legacy_only=True` it loads
+and announces the legacy backend alone, as Conversations, Dino, Gajim and Profanity do.
 """
 
 from __future__ import annotations
@@ -12,17 +13,22 @@ from __future__ import annotations
 import asyncio
 import xml.etree.ElementTree as ET
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
+from copy import copy
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import oldmemo
 import twomemo.etree
+from omemo.session_manager import DeviceListDownloadFailed
+from omemo.session_manager import SessionManager as OmemoManager
 from omemo.storage import Just, Maybe, Nothing, Storage
 from omemo.types import DeviceInformation, JSONType
 from slixmpp.jid import JID
 from slixmpp.plugins.base import register_plugin
-from slixmpp_omemo import XEP_0384
+from slixmpp_omemo import XEP_0384, TrustLevel
+from slixmpp_omemo.xep_0384 import OLDMEMO_DEVICE_LIST_NODE, _make_session_manager
 
 from xmppterm.config import AccountConfig, Config, Settings
 from xmppterm.core.manager import SessionManager
@@ -51,12 +57,54 @@ class MemoryStorage(Storage):
 
 class PeerOmemo(XEP_0384):
     name = "xt_test_omemo"
-    default_config = {"fallback_message": "scripted peer: OMEMO", "storage": None}
+    default_config = {"fallback_message": "scripted peer: OMEMO", "storage": None,
+                      "legacy_only": False}
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._legacy_manager: asyncio.Task[OmemoManager] | None = None
 
     @property
     def storage(self) -> Storage:
         storage: Storage = self.config["storage"]
         return storage
+
+    @property
+    def legacy_only(self) -> bool:
+        return bool(self.config["legacy_only"])
+
+    async def get_session_manager(self) -> OmemoManager:
+        """Legacy-only: the library's own set-up (`_prepare`) with the oldmemo backend
+        alone, so only the legacy device list and bundle are published."""
+        if not self.legacy_only:
+            return await super().get_session_manager()
+        if self._legacy_manager is None:
+            self._legacy_manager = asyncio.ensure_future(self._prepare_legacy())
+        return await asyncio.shield(self._legacy_manager)
+
+    async def _prepare_legacy(self) -> OmemoManager:
+        manager = await _make_session_manager(self.xmpp, self).create(
+            [oldmemo.Oldmemo(self.storage)], self.storage, self.xmpp.boundjid.bare,
+            initial_own_label=None, undecided_trust_level_name=TrustLevel.UNDECIDED.value)
+        await manager.ensure_data_consistency()
+        await manager.after_history_sync()
+        self.xmpp.event("omemo_initialized")
+        return manager
+
+    async def refresh_device_lists(self, jids: set[JID], force_download: bool = False) -> None:
+        """Legacy-only: fetch the legacy lists (ours too) every time; the library's
+        version would also fetch OMEMO 2 lists, which a legacy session manager refuses."""
+        if not self.legacy_only:
+            return await super().refresh_device_lists(jids, force_download)
+        manager = await self.get_session_manager()
+        for bare in {JID(j).bare for j in jids} | {self.xmpp.boundjid.bare}:
+            with suppress(DeviceListDownloadFailed):
+                await manager.refresh_device_list(oldmemo.oldmemo.NAMESPACE, bare)
+
+    async def _on_device_list_update(self, msg: Any) -> None:
+        if self.legacy_only and msg["pubsub_event"]["items"]["node"] != OLDMEMO_DEVICE_LIST_NODE:
+            return  # a legacy client does not look at OMEMO 2 lists
+        await super()._on_device_list_update(msg)
 
     @property
     def _btbv_enabled(self) -> bool:
@@ -81,9 +129,11 @@ class Decrypted:
 class OmemoPeer(Peer):
     """A scripted OMEMO device of `acc`; `.raw` keeps every message stanza received."""
 
-    def __init__(self, acc: Account, ca: Path, resource: str = "omemo-peer") -> None:
+    def __init__(self, acc: Account, ca: Path, resource: str = "omemo-peer",
+                 legacy_only: bool = False) -> None:
         super().__init__(acc, ca, resource)
-        self.register_plugin("xt_test_omemo", {"storage": MemoryStorage()})
+        self.register_plugin("xt_test_omemo", {"storage": MemoryStorage(),
+                                               "legacy_only": legacy_only})
         for event in ("carbon_received", "carbon_sent"):
             self.add_event_handler(event, self.inbox.put_nowait)
         self.omemo: Any = self.plugin["xt_test_omemo"]
@@ -137,8 +187,11 @@ class OmemoPeer(Peer):
         """Decrypt a message (OMEMO 2 with xmppterm's SCE reader); `sender` for carbons."""
         sender = sender or stanza["from"].bare
         element = stanza.xml.find(f"{{{wire.TWO}}}encrypted")
-        if element is None:
-            decrypted, _ = await self.omemo.decrypt_message(stanza)
+        if element is None or self.omemo.legacy_only:
+            legacy = copy(stanza)  # a legacy client does not see the OMEMO 2 element
+            for two in legacy.xml.findall(f"{{{wire.TWO}}}encrypted"):
+                legacy.xml.remove(two)
+            decrypted, _ = await self.omemo.decrypt_message(legacy)
             return Decrypted(decrypted["body"] or None, sender, stanza, wire.OLD)
         manager = await self.omemo.get_session_manager()
         message = twomemo.etree.parse_message(element, sender)

@@ -30,6 +30,7 @@ from xmppterm.transport.loopback import free_tcp_port, port_open
 
 PROSODY = "/usr/bin/prosody"
 MODULE_DIR = Path("/usr/lib/prosody/modules")
+TEST_MODULE_DIR = Path(__file__).parent  # our own test-only modules (mod_xt_*.lua)
 LOOPBACK = "127.0.0.1"
 DEFAULT_HOSTS: tuple[str, ...] = ("example.test", "other.test")
 WANTED_MODULES: tuple[str, ...] = (
@@ -82,6 +83,8 @@ class ProsodyServer:
         self.console_path = self.base_dir / "console.log"
         self.pid_path = self.base_dir / "prosody.pid"
         self.modules = [m for m in WANTED_MODULES if m in available_modules()]
+        self.plugin_paths: list[Path] = []  # more module directories (TEST_MODULE_DIR)
+        self.extra_config: list[str] = []  # more global Lua lines, written as they are
         self._process: subprocess.Popen[bytes] | None = None
         self._log_offset = 0
         self.base_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
@@ -139,7 +142,12 @@ class ProsodyServer:
             f"c2s_direct_tls_ssl = {ssl}",
             f"modules_enabled = {lua_list(self.modules)}",
             f"modules_disabled = {lua_list(['s2s'])}",
+            *self._extra_lines(),
         ]
+
+    def _extra_lines(self) -> list[str]:
+        paths = [str(d) for d in self.plugin_paths]
+        return ([f"plugin_paths = {lua_list(paths)}"] if paths else []) + self.extra_config
 
     def _host_lines(self) -> list[str]:
         lines = [f"VirtualHost {lua_str(h)}" for h in self.hosts]

@@ -12,7 +12,8 @@ What it changes in slixmpp-omemo's `XEP_0384`, and why:
   ourselves: xmppterm sends no entity caps (privacy), so the server would not push
   PEP updates on its own. A fetched list is reused for `LIST_MAX_AGE` seconds.
 - Start-up (key generation, bundle publishing) runs guarded: a server that refuses
-  our publish options leaves OMEMO off with a reason, it does not crash the session.
+  our keys leaves OMEMO off with a reason, it does not crash the session. Keys are
+  published without publish options where a server refuses those (publish.py).
 """
 
 from __future__ import annotations
@@ -30,6 +31,8 @@ from omemo.types import DeviceInformation
 from slixmpp.jid import JID
 from slixmpp.plugins.base import register_plugin
 from slixmpp_omemo import XEP_0384
+
+from . import publish
 
 log = logging.getLogger(__name__)
 NAMESPACES = (twomemo.twomemo.NAMESPACE, oldmemo.oldmemo.NAMESPACE)
@@ -76,6 +79,7 @@ class XtOmemo(XEP_0384):
     def plugin_init(self) -> None:
         super().plugin_init()
         quiet_omemo_logs()
+        publish.install()
         self.failure: str | None = None
         self.lock = asyncio.Lock()  # one library operation at a time: ratchets never race
         self._fetched: dict[str, float] = {}
