@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from xmppterm.domain.ids import AccountId, ChatKey
 from xmppterm.domain.intents import Connect, Disconnect, Intent, SendMessage
 from xmppterm.ui.command_runner import NO_CHAT, run_line
+from xmppterm.ui.room_book import RoomBook
 
 from .conftest import ALICE, WORK
 
@@ -20,6 +21,7 @@ class Host:
     opened: list[ChatKey] = field(default_factory=list)
     closed: list[ChatKey] = field(default_factory=list)
     quitted: bool = False
+    rooms: RoomBook = field(default_factory=RoomBook)
 
     @property
     def current_account(self) -> AccountId | None:

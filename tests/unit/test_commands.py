@@ -33,3 +33,38 @@ def test_completion_and_help() -> None:
     assert complete("/msg x") == []
     assert any("/msg JID" in line for line in help_lines())
     assert "No command" in help_lines("nope")[0]
+
+
+def test_room_commands_parse() -> None:
+    assert parse("/join room@muc.example.org") == Command("join", ("room@muc.example.org",))
+    assert parse('/join room@muc.example.org "two words" pw') == Command(
+        "join", ("room@muc.example.org", "two words", "pw"))
+    assert parse("/part see you later") == Command("part", ("see you later",))
+    assert parse("/part") == Command("part", ())
+    assert parse("/nick new nick") == Command("nick", ("new nick",))
+    assert parse("/topic") == Command("topic", ())
+    assert parse('/kick "John Doe" spam and more') == Command("kick", ("John Doe", "spam and more"))
+    assert parse("/kick bob") == Command("kick", ("bob",))
+    assert parse("/ban eve@evil.example go") == Command("ban", ("eve@evil.example", "go"))
+    assert parse("/affiliation member bob") == Command("affiliation", ("member", "bob"))
+    assert parse('/config name="A b" x=1') == Command("config", ("name=A b", "x=1"))
+    assert parse("/create r@m.example a@x b@y") == Command("create", ("r@m.example", "a@x", "b@y"))
+    assert parse("/joins fold") == Command("joins", ("fold",))
+
+
+def test_room_commands_usage_errors() -> None:
+    for line, usage in (("/join", "/join ROOM@SERVICE"), ("/kick", "/kick NICK"),
+                        ("/affiliation member", "/affiliation member|admin|owner|none"),
+                        ("/who x", "/who"), ("/joins", "/joins show|fold"),
+                        ("/join a@b c d e", "/join ROOM@SERVICE")):
+        error = parse(line)
+        assert isinstance(error, ParseError) and usage in error.message, line
+
+
+def test_room_commands_in_help_and_completion() -> None:
+    assert complete("/jo") == ["/join", "/joins"]
+    text = "\n".join(help_lines())
+    for name in ("/join", "/part", "/nick", "/topic", "/who", "/invite", "/accept", "/decline",
+                 "/create", "/config", "/kick", "/ban", "/voice", "/devoice", "/affiliation",
+                 "/members", "/bookmark", "/joins"):
+        assert name in text

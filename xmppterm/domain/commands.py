@@ -76,6 +76,46 @@ COMMANDS: dict[str, CommandSpec] = {
         CommandSpec("devices", "/devices [remove ID]",
                     "List your own OMEMO devices; `remove ID` takes a stale one off your "
                     "device list", 0, 2),
+        # Group chats (ui/room_commands.py). A NICK with spaces goes in double quotes.
+        CommandSpec("join", "/join ROOM@SERVICE [NICK] [PASSWORD]",
+                    "Enter a group chat (with NICK, or your address's name; PASSWORD if the "
+                    "room has one)", 1, 3),
+        CommandSpec("part", "/part [REASON]", "Leave the group chat shown (its buffer stays)",
+                    0, -1, whole=True),
+        CommandSpec("nick", "/nick NEWNICK", "Change your nick in the group chat shown",
+                    1, -1, whole=True),
+        CommandSpec("topic", "/topic [TEXT]", "Set the room's topic; alone: show it",
+                    0, -1, whole=True),
+        CommandSpec("who", "/who",
+                    "List the occupants by role, with affiliation and real address where "
+                    "known (⚠ marks a look-alike nick, with its code points)"),
+        CommandSpec("invite", "/invite JID [REASON]", "Invite JID into the group chat shown",
+                    1, -1),
+        CommandSpec("accept", "/accept [ROOM]", "Accept an invitation (the only one, or ROOM's)",
+                    0, 1),
+        CommandSpec("decline", "/decline [ROOM]", "Decline an invitation (the only one, or ROOM's)",
+                    0, 1),
+        CommandSpec("create", "/create ROOM@SERVICE [MEMBER-JID ...]",
+                    "Create a private room (members-only, non-anonymous, not listed) and "
+                    "invite its members", 1, 64),
+        CommandSpec("config", "/config [FIELD=VALUE ...]",
+                    "Change the room's configuration; alone: show it", 0, 64),
+        CommandSpec("kick", "/kick NICK [REASON]", "Send an occupant out of the room", 1, -1),
+        CommandSpec("ban", "/ban NICK|JID [REASON]", "Ban an occupant (by real address) or a JID",
+                    1, -1),
+        CommandSpec("voice", "/voice NICK", "Let a visitor speak in a moderated room",
+                    1, -1, whole=True),
+        CommandSpec("devoice", "/devoice NICK", "Make an occupant a visitor (cannot speak)",
+                    1, -1, whole=True),
+        CommandSpec("affiliation", "/affiliation member|admin|owner|none NICK|JID",
+                    "Change someone's lasting affiliation with the room", 2, -1),
+        CommandSpec("members", "/members [owner|admin|member|outcast]",
+                    "List the room's members (or owners, admins, banned)", 0, 1),
+        CommandSpec("bookmark", "/bookmark [remove] [autojoin|noautojoin]",
+                    "Bookmark the room shown (joined at login unless noautojoin); "
+                    "outside a room: list the bookmarks", 0, 2),
+        CommandSpec("joins", "/joins show|fold",
+                    "Show the join/leave lines in rooms, or fold them away (this session)", 1, 1),
         CommandSpec("help", "/help [COMMAND]", "List commands, or explain one", 0, 1),
         CommandSpec("lock", "/lock", "Go offline, drop the keys from memory, ask for the passphrase"),
         CommandSpec("quit", "/quit", "Leave xmppterm (pending messages are kept)"),
@@ -125,12 +165,18 @@ def _split(rest: str, spec: CommandSpec) -> list[str] | ParseError:
     if spec.whole:
         return [rest]
     if spec.max_args == -1:
-        head, _, tail = rest.partition(" ")
+        head, _, tail = _quoted_head(rest) or rest.partition(" ")
         return [head, tail.strip()] if tail.strip() else [head]
     try:
         return shlex.split(rest)
     except ValueError as exc:
         return ParseError(f"Cannot read the arguments ({exc}). Usage: {spec.usage}")
+
+
+def _quoted_head(rest: str) -> tuple[str, str, str] | None:
+    """`"two words" tail` -> ("two words", " ", "tail"): a nick with spaces, quoted."""
+    end = rest.find('"', 1) if rest.startswith('"') else -1
+    return (rest[1:end], " ", rest[end + 1:]) if end > 1 else None
 
 
 def complete(prefix: str) -> list[str]:
@@ -146,5 +192,5 @@ def help_lines(name: str | None = None) -> list[str]:
         if spec is None:
             return [f"No command /{name.lstrip('/')}. Type /help for the list."]
         return [f"{spec.usage}  {spec.help}"]
-    width = max(len(spec.usage) for spec in COMMANDS.values())
+    width = min(32, max(len(spec.usage) for spec in COMMANDS.values()))
     return [f"{spec.usage.ljust(width)}  {spec.help}" for spec in COMMANDS.values()]

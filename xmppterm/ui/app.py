@@ -24,6 +24,7 @@ from ..domain.ports import AccountInfo, Backend, Gate
 from ..domain.registration import SignUp
 from ..domain.sanitize import clean_field, lookalike_warning
 from . import identity_view as iv
+from . import room_view as rv
 from .chats import Buffer, Chats
 from .command_runner import run_line
 from .contacts import Contacts
@@ -32,6 +33,7 @@ from .identity_colours import colour_slot
 from .keys import APP_BINDINGS, MAIN_ONLY
 from .omemo_view import security_of
 from .render import NoticeLine
+from .room_book import RoomBook
 from .screens.account_form import AccountForm, AccountTable
 from .screens.help import HelpScreen
 from .screens.passphrase import PassphraseScreen
@@ -73,6 +75,7 @@ class XmppTermApp(App[None]):
         self.low_bandwidth = low_bandwidth
         self.status_text = status_text
         self.chats = Chats()
+        self.rooms = RoomBook()  # group chats: occupants, highlights, invitations
         self.contacts: dict[AccountId, Contacts] = {}
         self.accounts: dict[AccountId, AccountInfo] = {}
         self.details: dict[AccountId, str] = {}
@@ -135,7 +138,7 @@ class XmppTermApp(App[None]):
             self.notice("Nothing to lock: this session keeps nothing on disk.", error=True)
             return
         await self.gate.lock()
-        self.chats = Chats()
+        self.chats, self.rooms = Chats(), RoomBook()
         self.contacts = {}
         self.refresh_accounts()
         self.show_current()
@@ -198,16 +201,19 @@ class XmppTermApp(App[None]):
             if warning:
                 buffer.add(NoticeLine(f"Careful: {clean_field(chat.jid)} {warning}.",
                                       error=True), self.chats.max_entries)
-        if stranger:
+        if self.rooms.is_room(chat):
+            self.sidebar.add_room(chat)
+        elif stranger:
             self.sidebar.add_stranger(chat)
         return buffer
 
     def show_current(self, found: str | None = None) -> None:
         """Draw the buffer now selected (at the message `found`, a search result, if given)."""
         buffer = self.chats.current
-        self.chatlog.show(buffer.entries, found)
+        self.chatlog.show(buffer.entries, found, self.rooms.look(buffer.key))
         if buffer.key is not None:
             self.sidebar.set_unread(buffer.key, 0)
+            rv.buffer_shown(self, buffer.key)
         self.update_status()
 
     def select_buffer(self, index: int) -> None:
@@ -243,6 +249,8 @@ class XmppTermApp(App[None]):
 
     def forget_chat(self, chat: ChatKey) -> None:
         self.sidebar.remove_stranger(chat)
+        self.sidebar.remove_room(chat)
+        self.rooms.forget(chat)
         if self.chats.close(chat):
             self.show_current()
         else:
@@ -257,6 +265,7 @@ class XmppTermApp(App[None]):
             account=info, detail=self.details.get(account, "") if account else "",
             encryption=security_of(self, buffer.key), buffer=f"{self.chats.index + 1}:{buffer.title}",
             activity=tuple(self.chats.activity()), extra=self.status_text,
+            room=rv.room_status(self, buffer.key), highlights=rv.highlight_numbers(self),
             colour=self.colour(account),
         ))
         name = account.name if account is not None else "no identity"
@@ -265,6 +274,7 @@ class XmppTermApp(App[None]):
                                                  info.color if info is not None else None))
         contacts = self.contacts.get(account) if account is not None else None
         self.composer.set_jids(contacts.jids() if contacts is not None else [])
+        self.composer.set_nicks(self.rooms.completion_nicks(buffer.key))
 
     # -- input -----------------------------------------------------------------------------
     async def on_composer_submitted(self, message: Composer.Submitted) -> None:

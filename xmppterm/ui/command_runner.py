@@ -16,12 +16,14 @@ from .identity_commands import COMMANDS as IDENTITY_COMMANDS
 from .identity_commands import IdentityHost, OpenHost, open_checked, run_identity_command
 from .omemo_commands import COMMANDS as OMEMO_COMMANDS
 from .omemo_commands import run_omemo_command
+from .room_commands import COMMANDS as ROOM_COMMANDS
+from .room_commands import RoomHost, leave_before_close, room_instead, run_room_command, send_problem
 
 NO_CHAT = "No chat is open: use /msg JID TEXT"
 NO_IDENTITY = "No identity is configured: there is nobody to write as."
 
 
-class CommandHost(IdentityHost, OpenHost, Protocol):
+class CommandHost(IdentityHost, OpenHost, RoomHost, Protocol):
     @property
     def current_account(self) -> AccountId | None: ...
 
@@ -67,6 +69,10 @@ def send(host: CommandHost, body: str) -> None:
     if chat is None:
         host.say(NO_CHAT, error=True)
         return
+    problem = send_problem(host, chat)
+    if problem:
+        host.say(problem, error=True)
+        return
     host.dispatch(SendMessage(chat.account, chat, body))
 
 
@@ -79,6 +85,7 @@ def run_command(host: CommandHost, command: Command) -> None:
         if chat is None:
             host.say("The status buffer cannot be closed.", error=True)
         else:
+            leave_before_close(host, chat)
             host.close_chat(chat)
     elif name == "me":
         send(host, "/me " + args[0])
@@ -96,6 +103,8 @@ def run_command(host: CommandHost, command: Command) -> None:
         host.register()
     elif name in OMEMO_COMMANDS:
         run_omemo_command(host, command)
+    elif name in ROOM_COMMANDS:
+        run_room_command(host, command)
     elif name == "help":
         for text in help_lines(args[0] if args else None):
             host.say(text)
@@ -130,6 +139,8 @@ def _open(host: CommandHost, jid: str, text: str) -> None:
         chat = ChatKey.of(account, jid)
     except InvalidJid as exc:
         host.say(f"Invalid JID {clean_field(jid, 80)!r}: {exc}", error=True)
+        return
+    if room_instead(host, chat):
         return
 
     def go() -> None:

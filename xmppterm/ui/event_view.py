@@ -19,6 +19,7 @@ from .identity_view import (
     subscription_requested,
 )
 from .omemo_view import omemo_event
+from .room_view import ROOM_EVENTS, room_buffer_opened, room_event, room_message
 from .search_view import search_results
 
 if TYPE_CHECKING:
@@ -58,12 +59,18 @@ def apply_event(app: XmppTermApp, event: ev.Event) -> None:
             block_list(app, event)
         case ev.SendRefused() | ChatSecurityChanged() | NewOmemoDevice() | OmemoDevices():
             omemo_event(app, event)
+        case _ if isinstance(event, ROOM_EVENTS):
+            room_event(app, event)
 
 
 def message_received(app: XmppTermApp, event: ev.MessageReceived) -> None:
     message = event.message
-    app.ensure_buffer(message.chat, event.stranger)
-    buffer, change = app.chats.add_message(message, event.stranger)
+    stranger = event.stranger
+    if message.in_room or app.rooms.is_room(message.chat):
+        room_message(app, message)  # before it is drawn: its nick may be a look-alike
+        stranger = False
+    app.ensure_buffer(message.chat, stranger)
+    buffer, change = app.chats.add_message(message, stranger)
     if buffer is app.chats.current:
         if change is Change.APPENDED:
             app.chatlog.append(message)
@@ -82,11 +89,17 @@ def delivery_changed(app: XmppTermApp, event: ev.MessageDeliveryChanged) -> None
 
 
 def chat_opened(app: XmppTermApp, event: ev.ChatOpened) -> None:
-    app.ensure_buffer(event.chat, event.stranger)
-    if not event.stranger:
+    room = event.room or app.rooms.is_room(event.chat)
+    if room:
+        app.rooms.mark_room(event.chat)
+    stranger = event.stranger and not room
+    app.ensure_buffer(event.chat, stranger)
+    if not stranger:
         app.sidebar.remove_stranger(event.chat)
+    if room:
+        room_buffer_opened(app, event.chat, event.history)
     shown = app.chats.current
-    buffer = app.chats.open(event.chat, event.history, event.stranger, event.focus, event.at)
+    buffer = app.chats.open(event.chat, event.history, stranger, event.focus, event.at)
     if event.at is not None and app.chats.current is buffer:
         app.show_current(found=event.at)
     elif app.chats.current is not shown or buffer is shown:

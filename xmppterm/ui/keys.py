@@ -45,7 +45,8 @@ KEY_HELP: list[tuple[str, str]] = [
     ("Alt+1 … Alt+9", "buffer 1 … 9 (1 is the status buffer)"),
     ("PageUp, PageDown", "scroll the log"),
     ("Up, Down", "composer history"),
-    ("Tab", "complete a command, or a JID after /msg and /query; again: next match"),
+    ("Tab", "complete a command, a JID after /msg and /query, or in a room an occupant's "
+            "nick ('nick: ' at the start of the line); again: next match"),
     ("Enter", "send the line, or run the command"),
     ("//text", "send a line that starts with /"),
     ("Ctrl+Q, /quit", "quit"),

@@ -27,6 +27,7 @@ from rich.text import Text
 
 from ..domain.messages import ChatMessage, Delivery, Direction, Encryption
 from ..domain.sanitize import body_lines, clean_body, clean_field, lookalike_warning
+from .room_render import HIGHLIGHT_MARK, RoomLook, highlighted, nick_label
 
 GUTTER = "      │ "
 GUTTER_WIDTH = len(GUTTER)
@@ -56,7 +57,10 @@ LEGEND = (
     ("✓", "ours, sent to the server"),
     ("✓✓", "ours, delivered to the contact"),
     ("✗", "ours, not sent (the reason follows)"),
-    ("⚠", "a look-alike name: mixed scripts or invisible characters"),
+    ("!", "a room message that names you (a highlight)"),
+    ("⚠", "a look-alike name: mixed scripts, invisible characters, or (in a room) a nick "
+          "that looks like another occupant's"),
+    ("→ ←", "in a room: who came and who left (/joins fold hides these lines)"),
     ("-!-", "a line from xmppterm itself, never from a contact"),
 )
 
@@ -68,6 +72,15 @@ class NoticeLine:
     text: str
     error: bool = False
     timestamp: datetime = field(default_factory=lambda: datetime.now().astimezone())
+
+
+@dataclass(frozen=True, slots=True)
+class RoomEventLine(NoticeLine):
+    """A line from xmppterm about a room (who came, left, was renamed): `parts` are
+    (text, style name) runs drawn after `-!- `, nicks in their colour. `text` is the
+    same line in plain words. Every part is sanitised again where it is drawn."""
+
+    parts: tuple[tuple[str, str], ...] = ()
 
 
 LogEntry = ChatMessage | NoticeLine
@@ -109,13 +122,17 @@ def hang(first: Text, width: int, gutter: Text) -> list[Text]:
     return [head, *(gutter + part for part in wrap(rest, width - len(gutter)))]
 
 
-def render_entry(entry: LogEntry, width: int, styles: Mapping[str, Style]) -> list[Text]:
-    """The lines of one entry at `width` cells; styles are keyed by component name."""
+def render_entry(entry: LogEntry, width: int, styles: Mapping[str, Style],
+                 look: RoomLook | None = None) -> list[Text]:
+    """The lines of one entry at `width` cells; styles are keyed by component name;
+    `look` tells about the room shown (our nicks, look-alike nicks), if it is one."""
     width = max(width, MIN_WIDTH)
     try:
+        if isinstance(entry, RoomEventLine):
+            return _render_room_line(entry, width, styles)
         if isinstance(entry, NoticeLine):
             return _render_notice(entry, width, styles)
-        return _render_message(entry, width, styles)
+        return _render_message(entry, width, styles, look)
     except Exception as exc:  # a malformed entry must not stop the log from drawing
         broken = NoticeLine(f"This entry could not be drawn ({type(exc).__name__}).", True)
         return _render_notice(broken, width, styles)
@@ -139,7 +156,19 @@ def _render_notice(notice: NoticeLine, width: int, styles: Mapping[str, Style]) 
     return out
 
 
-def _sender(message: ChatMessage, styles: Mapping[str, Style], action: bool) -> Text:
+def _render_room_line(line: RoomEventLine, width: int,
+                      styles: Mapping[str, Style]) -> list[Text]:
+    head = Text.assemble((clock(line.timestamp) + " ", _style(styles, "time")),
+                         ("-!- ", _style(styles, "notice")))
+    for text, style in line.parts:
+        head.append(clean_field(text, 400), _style(styles, style))
+    return hang(head, width, Text(GUTTER, _style(styles, "gutter")))
+
+
+def _sender(message: ChatMessage, styles: Mapping[str, Style], action: bool,
+            look: RoomLook | None) -> Text:
+    if message.in_room:
+        return nick_label(message, styles, look, action)
     if message.direction is Direction.OUTGOING:
         who, style = OWN_LABEL, _style(styles, "self")
     else:
@@ -151,16 +180,19 @@ def _sender(message: ChatMessage, styles: Mapping[str, Style], action: bool) -> 
     return label
 
 
-def _head(message: ChatMessage, styles: Mapping[str, Style], action: bool) -> Text:
+def _head(message: ChatMessage, styles: Mapping[str, Style], action: bool,
+          look: RoomLook | None = None) -> Text:
     enc_mark, enc_class = ENCRYPTION_MARKS[message.encryption]
     del_mark, del_class = DELIVERY_MARKS[message.delivery]
+    if highlighted(message, look):
+        del_mark, del_class = HIGHLIGHT_MARK, "highlight"
     # Separating spaces go with the styled run before them: fewer style changes, fewer
     # bytes on the wire for every repaint of the line.
     return Text.assemble(
         (clock(message.timestamp) + " ", _style(styles, "time")),
         (enc_mark + " ", _style(styles, enc_class)),
         (del_mark + " ", _style(styles, del_class)),
-        _sender(message, styles, action),
+        _sender(message, styles, action, look),
     )
 
 
@@ -173,7 +205,8 @@ def _render_undecryptable(message: ChatMessage, width: int,
     return hang(_head(message, styles, False) + text, width, Text(GUTTER, _style(styles, "gutter")))
 
 
-def _render_message(message: ChatMessage, width: int, styles: Mapping[str, Style]) -> list[Text]:
+def _render_message(message: ChatMessage, width: int, styles: Mapping[str, Style],
+                    look: RoomLook | None = None) -> list[Text]:
     if message.encryption is Encryption.UNDECRYPTABLE:
         return _render_undecryptable(message, width, styles)
     body = [line.expandtabs(4) for line in body_lines(message.body)]
@@ -181,8 +214,8 @@ def _render_message(message: ChatMessage, width: int, styles: Mapping[str, Style
     if action:
         body[0] = body[0][4:]
     gutter = Text(GUTTER, _style(styles, "gutter"))
-    body_style = _style(styles, "body")
-    out = hang(_head(message, styles, action) + Text(body[0], body_style), width, gutter)
+    body_style = _style(styles, "highlight" if highlighted(message, look) else "body")
+    out = hang(_head(message, styles, action, look) + Text(body[0], body_style), width, gutter)
     for line in body[1:]:
         out.extend(gutter + part for part in wrap(Text(line, body_style), width - GUTTER_WIDTH))
     if message.delivery is Delivery.FAILED:

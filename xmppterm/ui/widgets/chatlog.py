@@ -21,13 +21,14 @@ from textual.strip import Strip
 
 from ...domain.messages import ChatMessage, Delivery
 from ..render import LogEntry, entry_id, render_entry
+from ..room_render import NICK_COMPONENTS, RoomLook
 
 MAX_ENTRIES = 2000  # as many as a buffer keeps (ui/chats.py)
 TRIM_BATCH = 200
 COMPONENTS = (
     "time", "self", "peer", "body", "notice", "error", "warning", "pending", "sent",
     "delivered", "plain", "omemo-trusted", "omemo-untrusted", "undecryptable", "gutter",
-    "found",
+    "found", *NICK_COMPONENTS,
 )
 FOUND_ABOVE = 3  # a search result is shown this many lines below the top, when it can be
 
@@ -51,6 +52,7 @@ class ChatLog(ScrollView, can_focus=True):
         self._styles: dict[str, Style] | None = None
         self._found: str | None = None  # the message id of a search result, marked
         self._reveal_later = False  # show() came before the first size: scroll on resize
+        self._look: RoomLook | None = None  # the room shown (nicks to mark), if it is one
 
     # -- public API ------------------------------------------------------------------------
     @property
@@ -67,11 +69,30 @@ class ChatLog(ScrollView, can_focus=True):
         """The id of the message marked as the search result shown, if any."""
         return self._found
 
-    def show(self, entries: Iterable[LogEntry], found: str | None = None) -> None:
+    @property
+    def look(self) -> RoomLook | None:
+        return self._look
+
+    def set_look(self, look: RoomLook | None) -> None:
+        """The room shown changed what its lines show (a new look-alike nick, our new
+        nick): redraw, in one refresh. Nothing happens if nothing changed."""
+        if look == self._look:
+            return
+        self._look = look
+        at_end = self._at_end()
+        self._rebuild()
+        if at_end:
+            self._scroll_to_end()
+        self.refresh()
+
+    def show(self, entries: Iterable[LogEntry], found: str | None = None,
+             look: RoomLook | None = None) -> None:
         """Replace everything (another buffer is shown) and scroll to its end; or, with
-        `found` (a search result's message id), scroll to that message and mark it."""
+        `found` (a search result's message id), scroll to that message and mark it.
+        `look`: what the room shown tells about nicks (None for a 1:1 chat)."""
         self._entries = list(entries)
         self._found = found
+        self._look = look
         self._rebuild()
         self._reveal_later = found is not None and not self._render_width
         if not self._scroll_to_found():
@@ -215,7 +236,7 @@ class ChatLog(ScrollView, can_focus=True):
     def _render_entry(self, entry: LogEntry) -> list[Strip]:
         console = self.app.console
         strips = []
-        for text in render_entry(entry, self._render_width, self._entry_styles()):
+        for text in render_entry(entry, self._render_width, self._entry_styles(), self._look):
             segments = [seg for seg in text.render(console) if seg.text != "\n"]
             strips.append(Strip(segments or [Segment("")]))
         if self._found is not None and entry_id(entry) == self._found:

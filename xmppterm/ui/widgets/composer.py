@@ -2,8 +2,9 @@
 
 Up/Down walk the history (kept in memory for this run only), Tab completes command
 names and, after `/msg `, `/query ` and the contact commands (JID_COMMANDS), the JIDs of
-the current identity's roster; pressing Tab again cycles through the candidates. Enter
-posts `Composer.Submitted`.
+the current identity's roster; in a room, the occupants' nicks (`nick: ` at the start of
+the line, `nick ` later in it and after NICK_COMMANDS); pressing Tab again cycles through
+the candidates. Enter posts `Composer.Submitted`.
 """
 
 from __future__ import annotations
@@ -31,12 +32,33 @@ def over_ssh() -> bool:
 
 CANDIDATE_LIMIT = 100
 JID_COMMANDS = ("/msg ", "/query ", "/remove ", "/rename ", "/block ", "/unblock ")
+NICK_COMMANDS = ("/kick ", "/ban ", "/voice ", "/devoice ")
 
 
-def candidates(value: str, jids: Sequence[str]) -> list[str]:
-    """Completed lines for `value`: command names, or roster JIDs (sorted) after /msg."""
+def nick_candidates(value: str, nicks: Sequence[str]) -> list[str]:
+    """Completed lines for the last word of `value` among a room's `nicks`."""
+    lowered = value.lower()
+    command = next((c for c in NICK_COMMANDS if lowered.startswith(c)), None)
+    if value.startswith("/") and (command is None or " " in value[len(command):]):
+        return []
+    head, sep, word = value.rpartition(" ")
+    head += sep
+    suffix = ": " if not head else " "
+    word = word.casefold()
+    found = [head + (f'"{nick}"' if command and " " in nick else nick) + suffix
+             for nick in nicks if nick.casefold().startswith(word)]
+    return found[:CANDIDATE_LIMIT]
+
+
+def candidates(value: str, jids: Sequence[str], nicks: Sequence[str] = ()) -> list[str]:
+    """Completed lines for `value`: command names, roster JIDs (sorted) after /msg, or
+    the nicks of the room shown."""
     if value.startswith("/") and " " not in value:
         return [name + " " for name in complete(value)]
+    if nicks:
+        completed = nick_candidates(value, nicks)
+        if completed:
+            return completed
     for command in JID_COMMANDS:
         if value.lower().startswith(command):
             prefix = value[len(command):].casefold()
@@ -65,6 +87,7 @@ class ComposerInput(Input):
         super().__init__(id=id, placeholder="Type a message, or /help", select_on_focus=False,
                          compact=True)
         self.jids: Sequence[str] = ()
+        self.nicks: Sequence[str] = ()  # the occupants of the room shown, for Tab
 
         self._history: list[str] = []
         self._hist_pos: int | None = None
@@ -107,7 +130,7 @@ class ComposerInput(Input):
         if self._cycle and self.value == self._cycle[self._cycle_at]:
             self._cycle_at = (self._cycle_at + 1) % len(self._cycle)
         else:
-            self._cycle = candidates(self.value, self.jids)
+            self._cycle = candidates(self.value, self.jids, self.nicks)
             self._cycle_at = 0
             if not self._cycle:
                 return
@@ -152,6 +175,9 @@ class Composer(Widget):
 
     def set_jids(self, jids: Sequence[str]) -> None:
         self.input.jids = jids
+
+    def set_nicks(self, nicks: Sequence[str]) -> None:
+        self.input.nicks = nicks
 
     def focus_input(self) -> None:
         self.input.focus()

@@ -28,6 +28,7 @@ from ..contacts import PRESENCE_CLASS, PRESENCE_GLYPHS, Contacts
 from ..identity_colours import IDENTITY_COLOURS, colour_slot, override_style
 from ..render import lookalike
 from .requests import RequestKey, RequestNodes
+from .room_nodes import RoomNodes
 
 NodeData = AccountId | ChatKey | RequestKey | None
 FLUSH_DELAY = 0.05
@@ -35,7 +36,7 @@ NAME_LIMIT = 40
 COMPONENTS = (
     *(f"identity-{n}" for n in range(1, IDENTITY_COLOURS + 1)),
     "available", "away", "dnd", "offline", "unread", "warning", "status", "strangers",
-    "requests",
+    "requests", "rooms", "highlight",
     "state-online", "state-offline", "state-failed",
 )
 STATE_CLASS = {
@@ -92,6 +93,7 @@ class Sidebar(Tree[NodeData]):
         self._flush_pending = False
         self._style_cache: dict[str, Style] = {}
         self.requests = RequestNodes(self._style)  # subscription requests, per identity
+        self.rooms = RoomNodes(self._style)  # group chats, per identity
 
     # -- styles ----------------------------------------------------------------------------
     def _style(self, name: str) -> Style:
@@ -217,6 +219,25 @@ class Sidebar(Tree[NodeData]):
         node = ident.strangers.add_leaf(self._stranger_label(chat), data=chat)
         ident.stranger_nodes[chat.jid] = node
 
+    def add_room(self, chat: ChatKey) -> None:
+        """A group chat of the identity: under its "rooms" node (not a stranger)."""
+        ident = self._identities.get(chat.account)
+        if ident is not None:
+            self._drop_stranger(ident, chat.jid)
+            self.rooms.add(ident.node, chat, self._unread.get(chat, 0))
+
+    def remove_room(self, chat: ChatKey) -> None:
+        self.rooms.remove(chat)
+
+    def set_highlights(self, chat: ChatKey, count: int) -> None:
+        """Messages in a room that name you, apart from the unread count."""
+        if self.rooms.set_highlights(chat, count):
+            self._mark(chat)
+
+    def room_changed(self, chat: ChatKey, out: bool) -> None:
+        if self.rooms.set_out(chat, out):
+            self._mark(chat)
+
     def remove_stranger(self, chat: ChatKey) -> None:
         ident = self._identities.get(chat.account)
         if ident is not None:
@@ -235,7 +256,8 @@ class Sidebar(Tree[NodeData]):
         ident = self._identities.get(chat.account) if chat is not None else None
         node = None
         if ident is not None and chat is not None:
-            node = ident.contact_nodes.get(chat.jid) or ident.stranger_nodes.get(chat.jid)
+            node = (ident.contact_nodes.get(chat.jid) or ident.stranger_nodes.get(chat.jid)
+                    or self.rooms.node(chat))
         if node is not None:
             self.move_cursor(node)
         elif self.cursor_line < 0:
@@ -246,7 +268,8 @@ class Sidebar(Tree[NodeData]):
         ident = self._identities.get(chat.account)
         if ident is None:
             return ""
-        node = ident.contact_nodes.get(chat.jid) or ident.stranger_nodes.get(chat.jid)
+        node = (ident.contact_nodes.get(chat.jid) or ident.stranger_nodes.get(chat.jid)
+                or self.rooms.node(chat))
         return str(node.label) if node is not None else ""
 
     def _drop_stranger(self, ident: _Identity, jid: str) -> None:
@@ -274,6 +297,9 @@ class Sidebar(Tree[NodeData]):
         ident = self._identities.get(chat.account)
         if ident is None:
             return
+        if chat in self.rooms:
+            self.rooms.relabel(chat, self._unread.get(chat, 0))
+            return
         node = ident.contact_nodes.get(chat.jid)
         item = ident.shown.get(chat.jid)
         if node is not None and item is not None:
@@ -287,6 +313,8 @@ class Sidebar(Tree[NodeData]):
             for jid in [*ident.contact_nodes, *ident.stranger_nodes]:
                 self._relabel(ChatKey(ident.info.id, jid))
         self.requests.relabel()
+        for chat in self.rooms.chats():
+            self.rooms.relabel(chat, self._unread.get(chat, 0))
 
     def add_request(self, chat: ChatKey, text: str) -> None:
         """Someone asks to see this identity's presence: under its "requests" node."""

@@ -19,6 +19,7 @@ COMPONENTS = (
     "extra", *(f"identity-{n}" for n in range(1, 7)), "route-direct", "route-tor",
     "route-proxy", "state-online", "state-connecting", "state-offline", "state-failed",
     "plain", "omemo-trusted", "omemo-untrusted", "warning", "buffer", "activity", "separator",
+    "room", "highlight",
 )
 STATE_CLASS = {
     ConnState.ONLINE: "state-online", ConnState.CONNECTING: "state-connecting",
@@ -38,6 +39,8 @@ class StatusInfo:
     activity: tuple[int, ...] = ()  # numbers of buffers with unread messages
     extra: str = ""  # "DEMO", "EPHEMERAL"...
     colour: int = 1  # the identity's colour class, as in the sidebar
+    room: str = ""  # in a group chat: our nick and the room's anonymity, in words
+    highlights: tuple[int, ...] = ()  # numbers of buffers with messages that name you
 
 
 class StatusLine(Widget):
@@ -74,16 +77,29 @@ class StatusLine(Widget):
         if info.extra:
             parts += [(f" {clean_field(info.extra)} ", self._style("extra")), sep]
         parts += self._account_parts(info)
+        if info.room:
+            parts += [sep, (clean_field(info.room), self._style("room"))]
         enc_class = {"PLAIN": "plain", "OMEMO VERIFIED": "omemo-trusted"}.get(
             info.encryption, "omemo-untrusted")
         parts += [sep, (info.encryption, self._style(enc_class))]
         if info.account is not None and info.account.plain_password:
             parts += [sep, ("PASSWORD IN CONFIG", self._style("warning"))]
         parts += [sep, (f"[{clean_field(info.buffer)}]", self._style("buffer"))]
-        if info.activity:
-            act = ",".join(str(n) for n in info.activity)
-            parts += [sep, (f"act:{act}", self._style("activity"))]
+        if info.activity or info.highlights:
+            parts += [sep, *self._activity(info)]
         return Text.assemble(*parts, no_wrap=True)
+
+    def _activity(self, info: StatusInfo) -> list[tuple[str, Style] | str]:
+        """`act:2,!3`: buffers with unread messages; `!` those that name you."""
+        parts: list[tuple[str, Style] | str] = [("act:", self._style("activity"))]
+        for index, number in enumerate(sorted({*info.activity, *info.highlights})):
+            if index:
+                parts.append((",", self._style("activity")))
+            if number in info.highlights:
+                parts.append((f"!{number}", self._style("highlight")))
+            else:
+                parts.append((str(number), self._style("activity")))
+        return parts
 
     def _account_parts(self, info: StatusInfo) -> list[tuple[str, Style] | str]:
         account = info.account
