@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import base64
 import ssl
-import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
@@ -154,10 +153,8 @@ HUGE = STREAM.encode() + b"<message><body>" + b"x" * (300 * 1024) + b"</body></m
     (LAUGHS, "DOCTYPE"), (DEEP, "nested"), (HUGE, "larger"),
 ], ids=["billion-laughs", "deep", "huge"])
 async def test_forbidden_xml_closes_the_stream(payload: bytes, why: str) -> None:
-    start = time.monotonic()
     async with FakeServer(sends(payload)) as srv:
         events = await run_link(srv)
-    assert time.monotonic() - start < 5
     lost = [e for e in events if isinstance(e, ev.LinkLost)]
     assert len(lost) == 1 and why in lost[0].reason, events
     assert b"<stream:error>" in srv.received

@@ -5,7 +5,6 @@ looked up here, each identity has its own credentials, and failures fail closed.
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -157,10 +156,8 @@ async def test_a_hanging_proxy_times_out(account_factory: Callable[..., Account]
     async with RecordingSocks(mode="hang") as proxy:
         account = tor_account(me, proxy.url)
         connector = SocksConnector("127.0.0.1", proxy.port, "u", "p", timeout=0.5, tor=True)
-        started = time.monotonic()
         link, events = await open_link(account, me.password, connector=connector)
         await link.disconnect()
-    assert time.monotonic() - started < 3.0
     [lost] = events.of(ev.LinkLost)
     assert "did not answer within 0.5 s: is Tor running?" in lost.reason
     assert proxy.accepted == 1 and proxy.requests == []

@@ -102,6 +102,7 @@ def roster_settles_requests(app: XmppTermApp, event: ev.Event) -> None:
 
 
 def block_list(app: XmppTermApp, event: ev.BlockListReceived | ev.BlockListChanged) -> None:
+    mark_blocked(app, event)
     if isinstance(event, ev.BlockListChanged):
         if event.blocked:  # blocking also refuses a pending request
             for jid in event.jids:
@@ -116,3 +117,12 @@ def block_list(app: XmppTermApp, event: ev.BlockListReceived | ev.BlockListChang
     app.say(f"{name} blocks {len(event.jids)}:")
     for jid in sorted(event.jids):
         app.say(f"  {clean_field(jid, 120)}")
+
+
+def mark_blocked(app: XmppTermApp, event: ev.BlockListReceived | ev.BlockListChanged) -> None:
+    """Keep the sidebar's view of the block list: blocked contacts are marked there."""
+    jids = frozenset(event.jids)
+    if isinstance(event, ev.BlockListChanged):
+        old = app.sidebar.blocked(event.account)
+        jids = old | jids if event.blocked else (old - jids if jids else frozenset())
+    app.sidebar.set_blocked(event.account, jids)

@@ -36,7 +36,7 @@ NAME_LIMIT = 40
 COMPONENTS = (
     *(f"identity-{n}" for n in range(1, IDENTITY_COLOURS + 1)),
     "available", "away", "dnd", "offline", "unread", "warning", "status", "strangers",
-    "requests", "rooms", "highlight",
+    "requests", "rooms", "highlight", "blocked",
     "state-online", "state-offline", "state-failed",
 )
 STATE_CLASS = {
@@ -55,6 +55,11 @@ class _Identity:
     contact_nodes: dict[str, TreeNode[NodeData]] = field(default_factory=dict)
     strangers: TreeNode[NodeData] | None = None
     stranger_nodes: dict[str, TreeNode[NodeData]] = field(default_factory=dict)
+    blocked: frozenset[str] = frozenset()  # the server's block list (XEP-0191)
+
+    def blocks(self, jid: str) -> bool:
+        """The block list covers `jid`: the bare JID itself or its whole domain."""
+        return jid in self.blocked or jid.rpartition("@")[2] in self.blocked
 
 
 def sort_key(item: RosterItem) -> tuple[str, str]:
@@ -316,6 +321,21 @@ class Sidebar(Tree[NodeData]):
         for chat in self.rooms.chats():
             self.rooms.relabel(chat, self._unread.get(chat, 0))
 
+    def set_blocked(self, account: AccountId, jids: frozenset[str]) -> None:
+        """The identity's block list changed: mark the contacts and strangers it covers."""
+        ident = self._identities.get(account)
+        if ident is None or ident.blocked == jids:
+            return
+        before = {jid for jid in [*ident.contact_nodes, *ident.stranger_nodes] if ident.blocks(jid)}
+        ident.blocked = jids
+        after = {jid for jid in [*ident.contact_nodes, *ident.stranger_nodes] if ident.blocks(jid)}
+        for jid in before ^ after:
+            self._mark(ChatKey(account, jid))
+
+    def blocked(self, account: AccountId) -> frozenset[str]:
+        ident = self._identities.get(account)
+        return ident.blocked if ident is not None else frozenset()
+
     def add_request(self, chat: ChatKey, text: str) -> None:
         """Someone asks to see this identity's presence: under its "requests" node."""
         ident = self._identities.get(chat.account)
@@ -326,6 +346,8 @@ class Sidebar(Tree[NodeData]):
         best = ident.contacts.best(item.jid)
         show = ident.contacts.show(item.jid)
         label = Text(PRESENCE_GLYPHS[show] + " ", self._style(PRESENCE_CLASS[show]))
+        if ident.blocks(item.jid):
+            label.append("⊘blocked ", self._style("blocked"))
         if lookalike(item.jid) or (item.name and lookalike(item.name)):
             label.append("⚠", self._style("warning"))
         label.append(clean_field(item.name or item.jid, NAME_LIMIT))
@@ -336,6 +358,9 @@ class Sidebar(Tree[NodeData]):
 
     def _stranger_label(self, chat: ChatKey) -> Text:
         label = Text("? ", self._style("strangers"))
+        ident = self._identities.get(chat.account)
+        if ident is not None and ident.blocks(chat.jid):
+            label.append("⊘blocked ", self._style("blocked"))
         if lookalike(chat.jid):
             label.append("⚠", self._style("warning"))
         label.append(clean_field(chat.jid, NAME_LIMIT))
