@@ -10,6 +10,7 @@ from ..config import AccountConfig
 from ..domain.ids import AccountId
 from ..domain.ports import EventSink
 from ..protocol.errors import NotConnected
+from ..protocol.muc.port import RoomPort
 from ..protocol.omemo.port import Sealed
 from ..store.store import Store
 
@@ -36,12 +37,22 @@ class Link(Protocol):
 
     async def resume(self) -> None: ...
 
+    def send_chat_state(self, to: str, state: str) -> bool:
+        """A chat state (XEP-0085) as the identity's setting allows; True when sent."""
+        ...
+
     def send_sealed(self, sealed: Sealed) -> bool:
         """Send an OMEMO message sealed by this link (core/omemo.py); like send_chat."""
         ...
 
     async def catch_up(self, marker: str | None) -> None:
         """Read the server archive after `marker`; reports ArchivePage events."""
+        ...
+
+    @property
+    def rooms(self) -> RoomPort:
+        """Group chats on this link (protocol/muc/port.py); core reads it through
+        core.room_messages.rooms_of (a fake link in a unit test may have none)."""
         ...
 
 

@@ -7,10 +7,12 @@ import logging
 from ..config import AccountConfig, Config
 from ..domain import events as ev
 from ..domain import intents as it
+from ..domain.chatstates import SetChatState
 from ..domain.connection import ConnState
 from ..domain.ids import AccountId
 from ..domain.omemo import OmemoIntent
 from ..domain.ports import AccountInfo, EventSink
+from ..domain.rooms import RoomIntent
 from ..store.store import Store
 from .contacts import ContactsControl
 from .link import ISOLATION, LinkFactory, store_link_factory
@@ -130,6 +132,12 @@ class SessionManager:
                 self._emit(self.describe_route(session))
             case OmemoIntent():
                 await session.omemo.handle(intent, session.online_link)
+            case RoomIntent():
+                await session.rooms.handle(intent)
+            case SetChatState(chat=chat, state=state):
+                link = session.online_link  # never to a room: every occupant would get it
+                if link is not None and not session.rooms.is_room(chat.jid):
+                    link.send_chat_state(chat.jid, state.value)
 
     def describe_route(self, session: AccountSession) -> ev.RouteDescribed:
         """`/route`: where this identity's connections go, with the credential in use."""

@@ -18,7 +18,7 @@ import json
 import logging
 from collections.abc import Coroutine
 from dataclasses import dataclass, replace
-from typing import Any, TypeGuard, TypeVar
+from typing import TYPE_CHECKING, Any, TypeGuard, TypeVar
 
 from ..config import AccountConfig
 from ..domain import events as ev
@@ -41,6 +41,9 @@ from ..domain.ports import EventSink
 from ..protocol.omemo.port import OmemoPort, OmemoRefused, Sealed
 from ..store.store import Store
 from .link import NotConnected
+
+if TYPE_CHECKING:
+    from .room_omemo import RoomOmemo
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -110,6 +113,10 @@ class ChatOmemo:
         self._flags: dict[str, bool] = {}
         self._plain_until: dict[str, float] = {}  # loop time until which "no devices" holds
         self.security: dict[str, ChatSecurity] = {}
+        self.rooms: RoomOmemo | None = None  # room chats go there (core/room_omemo.py)
+
+    def _room(self, jid: str) -> RoomOmemo | None:
+        return self.rooms if self.rooms is not None and self.rooms.is_room(jid) else None
 
     # -- which chats ---------------------------------------------------------------------
     async def load(self) -> None:
@@ -156,6 +163,8 @@ class ChatOmemo:
         """For a new message: PLAIN, or sealed now (online), or to be sealed when it is
         sent (offline: marked OMEMO_UNTRUSTED until then). Raises OmemoRefused. Past
         DECIDE_WAIT seconds the message is shown as pending and sent when the work ends."""
+        if (rooms := self._room(chat.jid)) is not None:
+            return await rooms.prepare_chat(chat, body, message_id, link)
         try:
             must = await _within(self.must_encrypt(chat, port_of(link)))
         except Slow as slow:
@@ -190,6 +199,8 @@ class ChatOmemo:
         """For sending `msg` now: the message with its final mark and the sealed stanza
         (None: plaintext). None when sealing was refused: the message is FAILED then,
         with the reason, and nothing was sent. Raises NotConnected."""
+        if self.rooms is not None and self.rooms.owns(msg):
+            return await self.rooms.outgoing(msg, link, sealed)
         if sealed is None:
             try:
                 sealed = await self.seal_pending(msg, link)
@@ -222,6 +233,9 @@ class ChatOmemo:
     async def incoming(self, msg: ChatMessage) -> None:
         """After a message was stored: an OMEMO one turns its chat on (default mode);
         a plaintext one in an OMEMO chat is flagged loudly."""
+        if self.rooms is not None and self.rooms.owns(msg):
+            await self.rooms.incoming(msg)
+            return
         if msg.encryption in ENCRYPTED and self.flag(msg.chat.jid) is None:
             await self._set_flag(msg.chat, True)
             self._set_security(msg.chat, ChatSecurity.OMEMO_UNVERIFIED)
@@ -242,6 +256,9 @@ class ChatOmemo:
     async def refresh(self, chat: ChatKey, link: Any) -> None:
         """Work out (and report) the chat's encryption state; online, this may decide
         a default-mode chat by looking for the contact's devices."""
+        if (rooms := self._room(chat.jid)) is not None:
+            await rooms.refresh(chat, link)
+            return
         port = port_of(link)
         with contextlib.suppress(OmemoRefused):  # undecidable: it stays as it is
             await self.must_encrypt(chat, port)
@@ -267,11 +284,16 @@ class ChatOmemo:
         for chat in chats:
             if chat.jid in self.security:
                 await self._refresh(chat, port_of(link))
+        for room in list(self.rooms.security if self.rooms is not None else ()):
+            await self.refresh(ChatKey(self.account, room), link)
 
     # -- the commands --------------------------------------------------------------------
     async def handle(self, intent: OmemoIntent, link: Any) -> None:
         try:
             match intent:
+                case SetChatOmemo(chat=chat, enabled=enabled) if self._room(chat.jid):
+                    assert self.rooms is not None
+                    await self.rooms.switch(chat, enabled, link)
                 case SetChatOmemo(chat=chat, enabled=enabled):
                     await self._switch(chat, enabled, link)
                 case ShowOmemo():

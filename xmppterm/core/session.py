@@ -23,6 +23,8 @@ from ..store.store import Store
 from .archive import ArchiveTracker
 from .link import Link, LinkFactory, NotConnected
 from .omemo import ChatOmemo
+from .room_omemo import RoomOmemo
+from .rooms import ROOM_EVENTS, RoomsControl
 from .secrets import PasswordUnavailable, resolve_password
 from .tasks import TaskGroup
 
@@ -49,6 +51,9 @@ class AccountSession:
         self._tasks = TaskGroup(f"session {self.account}")
         self._archive = ArchiveTracker(self.account, store, emit)
         self.omemo = ChatOmemo(config, store, emit)
+        self.room_omemo = RoomOmemo(config, store, emit)  # OMEMO in rooms (core/room_omemo.py)
+        self.omemo.rooms = self.room_omemo
+        self.rooms = RoomsControl(self, store, emit)  # group chats (core/rooms.py)
         self._sending = asyncio.Lock()  # one message at a time: sealing must not reorder
         self._in_flight: set[str] = set()  # ids being handed to the link (sealing awaits)
         self._tasks.spawn(self._process_inbox())
@@ -63,6 +68,8 @@ class AccountSession:
 
     async def start(self) -> None:
         await self.omemo.load()
+        await self.room_omemo.load()
+        await self.rooms.load()
         self.roster = {i.jid: i for i in await self._store.load_roster(self.account)}
         if self.roster:
             self._emit(ev.RosterReceived(self.account, tuple(self.roster.values())))
@@ -146,6 +153,7 @@ class AccountSession:
             case ev.LinkUp():
                 await self._link_up()
             case ev.LinkLost(reason=reason):
+                self.rooms.link_lost()
                 if self.state in (ConnState.CONNECTING, ConnState.ONLINE):
                     self._archive.link_changed()
                     if self._link is None or not self._link.resumable:
@@ -156,8 +164,12 @@ class AccountSession:
             case ev.LinkFailed(reason=reason):
                 self._move(Trigger.FATAL, reason)
                 await self._drop_link()
+            case ev.MessageReceived(message=msg) if msg.in_room:
+                await self.rooms.incoming(msg)
             case ev.MessageReceived(message=msg):
                 await self._incoming(msg)
+            case ev.Event() if isinstance(event, ROOM_EVENTS):
+                await self.rooms.on_event(event)
             case ev.MessageDeliveryChanged():
                 await self._delivery(event)
             case ev.RosterReceived(items=items):
@@ -182,7 +194,11 @@ class AccountSession:
         self._archive.link_changed()
         await self.flush_outbox()
         for jid in self.open_chats:  # their OMEMO state, now that devices can be read
-            self._tasks.spawn(self.omemo.refresh(ChatKey(self.account, jid), self.online_link))
+            if not self.rooms.is_room(jid):
+                self._tasks.spawn(self.omemo.refresh(ChatKey(self.account, jid),
+                                                     self.online_link))
+        if self._link is not None:  # every room again (its outbox leaves after the join)
+            self._tasks.spawn(self.rooms.link_up(self._link))
         if self._link is not None:  # then what came while we were away (XEP-0313)
             self._tasks.spawn(self._archive.catch_up(self._link))
 
@@ -215,9 +231,12 @@ class AccountSession:
         if chat.jid not in self.open_chats:
             self.open_chats.append(chat.jid)
             await self._store.save_open_chats(self.account, self.open_chats)
-        self._emit(ev.ChatOpened(self.account, chat, history, self.is_stranger(chat.jid), focus,
-                                 at if around else None))
-        self._tasks.spawn(self.omemo.refresh(chat, self.online_link))
+        room = self.rooms.is_room(chat.jid)
+        self._emit(ev.ChatOpened(self.account, chat, history,
+                                 not room and self.is_stranger(chat.jid), focus,
+                                 at if around else None, room=room))
+        if not room:
+            self._tasks.spawn(self.omemo.refresh(chat, self.online_link))
 
     async def search(self, text: str, chat: ChatKey | None) -> None:
         """Find `text` in this identity's history (or one chat's): the store decrypts and
@@ -266,7 +285,10 @@ class AccountSession:
     async def send(self, chat: ChatKey, body: str) -> ChatMessage | None:
         """Keep the message in the outbox first, then hand it to the server if online.
         In an OMEMO chat it is sealed first: if that fails, nothing is kept or sent and
-        SendRefused gives the text back (core/omemo.py)."""
+        SendRefused gives the text back (core/omemo.py). A room's: core/rooms.py."""
+        if self.rooms.is_room(chat.jid):
+            async with self._sending:
+                return await self.rooms.send(chat, body)
         async with self._sending:
             message_id = uuid.uuid4().hex
             try:
@@ -301,6 +323,8 @@ class AccountSession:
 
     async def flush_outbox(self) -> None:
         for msg in await self._store.pending(self.account):
+            if msg.in_room:
+                continue  # a room's outbox leaves once the room is joined (core/rooms.py)
             if not await self._transmit(msg):
                 break
 

@@ -192,6 +192,28 @@ class RoomLeft(Event):
 
 
 @dataclass(frozen=True, slots=True)
+class RoomMembershipLost(Event):
+    """Self-ping (XEP-0410) found that the room no longer counts us as an occupant,
+    though it never said so (its server restarted, a stanza was lost): core rejoins."""
+
+    room: ChatKey
+    reason: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class RoomArchivePage(Event):
+    """A page of a room's archive (XEP-0313) was read after a join; its messages came
+    just before as MessageReceived. `marker` is the room stanza-id the next catch-up
+    continues after (None: unchanged); `done` ends the catch-up (`failed`: the room
+    gave no answer). A link event: core keeps it, the UI never sees it."""
+
+    room: ChatKey
+    marker: str | None
+    done: bool = False
+    failed: bool = False
+
+
+@dataclass(frozen=True, slots=True)
 class OccupantsChanged(Event):
     """Occupants came, went, changed role/affiliation/status or nick, coalesced: one
     event for a burst of presences (joining a busy room gives one, not hundreds)."""

@@ -57,7 +57,8 @@ SCRAM_MECHS = frozenset(
 SASL_NS = "urn:ietf:params:xml:ns:xmpp-sasl"
 TLS_NS = "urn:ietf:params:xml:ns:xmpp-tls"
 STREAMS_NS = "urn:ietf:params:xml:ns:xmpp-streams"
-PLUGINS = ("xep_0030", "xep_0199", "xep_0280", "xep_0184", "xep_0359", "xep_0203", "xep_0198")
+PLUGINS = ("xep_0030", "xep_0199", "xep_0280", "xep_0184", "xep_0359", "xep_0203", "xep_0198",
+           "xep_0085")
 DISCO_IDENTITY = ("client", "console")  # no name: the same for every install
 
 
@@ -368,6 +369,17 @@ class XmppClient(ClientXMPP):
         self.register_plugin(XtOmemo.name, pconfig=config)
         plugins: Any = self.plugin
         return plugins[XtOmemo.name]
+
+    def send_chat_state(self, to: str, state: str) -> bool:
+        """XEP-0085: a standalone chat state to `to` (a bare JID), if the `chat_states`
+        setting allows it; marked not to be stored (XEP-0334). True when sent."""
+        if not self.may_send_chat_state(to):
+            return False
+        msg = self.make_message(mto=to, mtype="chat")
+        msg["chat_state"] = state
+        msg.xml.append(ET.Element("{urn:xmpp:hints}no-store"))
+        msg.send()
+        return True
 
     def send_chat(self, to: str, body: str, message_id: str) -> None:
         """A chat message with id = origin-id = `message_id`, asking for a receipt."""

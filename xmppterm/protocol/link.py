@@ -32,10 +32,14 @@ from .archive import ArchiveSync
 from .client import READY_EVENT, XmppClient
 from .contacts import ContactOps
 from .errors import NotConnected
+from .muc.admin import RoomAdmin
+from .muc.bookmarks import Bookmarks
+from .muc.rooms import RoomOps
+from .muc.selfping import SelfPing
 from .omemo.port import Sealed
 from .omemo.send import SealedMessage
 from .omemo.service import OmemoService, StoreRecords
-from .translate import Translator, bind
+from .translate import Translator, bind, bind_rooms
 
 log = logging.getLogger(__name__)
 NEGOTIATION_TIMEOUT = 60.0  # from the first byte to a bound session with a roster
@@ -78,6 +82,14 @@ class ProtocolLink:
         self._client.add_event_handler("session_resumed", self._request_acks)
         self._archive = ArchiveSync(self._client, self._translator)
         self.contacts = ContactOps(self._client, self._translator)  # roster, blocking, presence
+        self.admin = RoomAdmin(self._client)  # room owner/admin/moderator requests
+        self.bookmarks = Bookmarks(self._client, self._translator)  # XEP-0402 / XEP-0048
+        self.selfping = SelfPing(self._client, self._translator)  # XEP-0410
+        self.rooms = RoomOps(self._client, self._translator,  # group chats: muc/port.py
+                             lambda: self._client.send(REQUEST_ACK))
+        self._translator.rooms = self.rooms
+        bind_rooms(self._client, self.rooms)
+        self.omemo.use_rooms(self.rooms)  # who is who in the rooms we are in
         self._catch_up: asyncio.Future[None] | None = None
         self._lost_at: float | None = None  # loop time of the last loss of a session
         self._resume_tried = False
@@ -94,7 +106,9 @@ class ProtocolLink:
         ended = isinstance(event, ev.LinkUp | ev.LinkLost | ev.LinkFailed)
         if isinstance(event, ev.LinkUp):
             self._lost_at, self._resume_tried = None, False
-        elif isinstance(event, ev.LinkLost) and self._lost_at is None:
+        if isinstance(event, ev.LinkLost | ev.LinkFailed):
+            self.rooms.link_lost()  # every room is joined again on the next session
+        if isinstance(event, ev.LinkLost) and self._lost_at is None:
             self._lost_at = asyncio.get_running_loop().time()
         if ended and not self._outcome.done():
             self._outcome.set_result(None)
@@ -189,6 +203,17 @@ class ProtocolLink:
             raise ValueError(str(exc)) from None
         return await self.omemo.seal(bare, body, message_id)
 
+    def send_chat_state(self, to: str, state: str) -> bool:
+        """A chat state (XEP-0085) to a contact, as the `chat_states` setting allows;
+        False when not sent (offline, not allowed, not a valid JID)."""
+        if not self.online:
+            return False
+        try:
+            bare = bare_jid(to)
+        except InvalidJid:
+            return False
+        return self._client.send_chat_state(bare, state)
+
     def send_sealed(self, sealed: Sealed) -> bool:
         """Send what `seal` made, as `send_chat` sends a plaintext message."""
         if not isinstance(sealed, SealedMessage):
@@ -234,6 +259,8 @@ class ProtocolLink:
         await self._drain_acks()
         self._translator.closing = True
         await self.omemo.close()
+        self.selfping.close()
+        self.rooms.close()
         client = self._client
         client.cancel_connection_attempt()
         if client.transport is not None:

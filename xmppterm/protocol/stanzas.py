@@ -12,6 +12,8 @@ import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from ..domain import chatstates
+from ..domain.chatstates import ChatState
 from ..domain.ids import AccountId, ChatKey, InvalidJid, Jid, parse_jid
 from ..domain.messages import ChatMessage, Delivery, Direction
 from ..domain.roster import Presence, RosterItem, Show
@@ -125,6 +127,18 @@ def incoming_chat(message: ET.Element, ctx: Context, local_id: str,
         return None
     return _message(message, ctx, local_id=local_id, now=now, chat=sender.bare,
                     direction=Direction.INCOMING, sender=sender.bare)
+
+
+def chat_state(message: ET.Element, ctx: Context) -> tuple[str, ChatState] | None:
+    """(bare sender, state) of a one-to-one chat state notification (XEP-0085) from
+    someone else; None for anything else (groupchat, ourselves, no or several states)."""
+    if message.get("type") != "chat":
+        return None
+    sender = jid_of(message.get("from"))
+    state = chatstates.read([child.tag for child in message])
+    if sender is None or sender.bare == ctx.own or state is None:
+        return None
+    return sender.bare, state
 
 
 def carbon_inner(outer: ET.Element, ctx: Context, sent: bool) -> tuple[ET.Element, Jid] | None:

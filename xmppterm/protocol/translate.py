@@ -2,9 +2,10 @@
 
 Each slixmpp event that matters has one row here; its handler reads the stanza once
 (with the pure readers in `stanzas.py`) and passes domain events to `emit`. Nothing
-else in the program sees a stanza. Groupchat messages are not read yet: only the
-`message` event is handled (slixmpp fires `groupchat_message` as well), and it skips
-`type="groupchat"`.
+else in the program sees a stanza. Group chats have their rows in ROOM_HANDLERS,
+bound to the link's `protocol.muc.rooms.RoomOps`: the `message` row skips
+`type="groupchat"` and the 1:1-looking messages that belong to rooms (private messages
+through a room, invitations), and the `presence` row skips room presences.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from ..domain import events as ev
+from ..domain.chatstates import ChatStateChanged
 from ..domain.ids import AccountId
 from ..domain.messages import Delivery
 from ..domain.ports import EventSink
@@ -26,8 +28,11 @@ from . import stanzas as st
 from .client import FAILED_EVENT, READY_EVENT
 from .contacts import BLOCK_PUSH_EVENT
 from .errors import Failure, clean_token, failure_reason
+from .muc import rooms as muc
+from .muc.stanzas import X_USER, is_room_private
 
 if TYPE_CHECKING:
+    from .muc.rooms import RoomOps
     from .omemo.receive import Intake as EncryptedIntake
 
 log = logging.getLogger(__name__)
@@ -59,6 +64,15 @@ HANDLERS: tuple[tuple[str, str], ...] = (
     ("presence_unavailable", "presence"),
     ("presence_subscribe", "subscription_request"),
     (BLOCK_PUSH_EVENT, "block_push"),
+    ("chatstate", "chat_state"),  # XEP-0085, also without a body
+)
+
+# (slixmpp event, RoomOps method): the group-chat rows (protocol/muc/rooms.py).
+ROOM_HANDLERS: tuple[tuple[str, str], ...] = (
+    (muc.PRESENCE_EVENT, "presence"),  # a presence with <x muc#user>
+    ("presence_error", "presence_error"),  # a refused join or nick change
+    (muc.GROUPCHAT_EVENT, "message"),  # type groupchat: messages, subjects, status codes
+    (muc.INVITE_EVENT, "invite_received"),  # XEP-0249 direct, XEP-0045 mediated
 )
 
 
@@ -80,6 +94,8 @@ class Translator:
         self.refused_results = 0  # archive results ignored (forged, late, not ours)
         # OMEMO (protocol/omemo/receive.py): offered each message first; True = taken.
         self.omemo: EncryptedIntake | None = None
+        # Group chats (protocol/muc/rooms.py): room messages, archives, presences.
+        self.rooms: RoomOps | None = None
 
     @property
     def account(self) -> AccountId:
@@ -153,6 +169,10 @@ class Translator:
 
     # -- messages ----------------------------------------------------------------------------
     def message(self, msg: Any) -> None:
+        if msg.xml.get("type") == "groupchat":
+            return  # a ROOM_HANDLERS row reads it (and offers it to OMEMO)
+        if self.rooms is not None and self.rooms.claims(msg.xml):
+            return
         if self.omemo is not None and self.omemo.live(msg.xml):
             return
         chat = st.incoming_chat(msg.xml, self.ctx, self._local_id(), self._now())
@@ -161,6 +181,9 @@ class Translator:
 
     def _carbon(self, msg: Any, sent: bool) -> None:
         inner = st.carbon_inner(msg.xml, self.ctx, sent)  # None: forged, dropped below
+        if inner is not None and is_room_private(inner[0]):
+            log.info("dropped a carbon of a private message through a room (not supported)")
+            return
         if inner is not None and self.omemo is not None and \
                 self.omemo.carbon(inner[0], inner[1].bare, sent):
             return
@@ -223,7 +246,10 @@ class Translator:
         self._unacked.clear()  # that stream is over: its unacked messages stay pending
 
     def archived(self, msg: Any) -> None:
-        """A `<result>` of an archive query: only ours, while open (mam.open_result)."""
+        """A `<result>` of an archive query: only ours, while open (mam.open_result).
+        Results of our queries to a room's archive are the rooms' to read."""
+        if self.rooms is not None and self.rooms.archived(msg.xml):
+            return
         result, why = mam.open_result(msg.xml, self.ctx.own, self.queries)
         if result is None:
             self.refused_results += 1
@@ -255,6 +281,8 @@ class Translator:
             log.warning("ignored a roster push that did not come from our server")
 
     def presence(self, stanza: Any) -> None:
+        if stanza.xml.find(X_USER) is not None:
+            return  # a room occupant's: a ROOM_HANDLERS row reads it
         found = st.presence(stanza.xml, self._own_full())
         if found is not None:
             self.emit(ev.PresenceChanged(self.account, found))
@@ -263,6 +291,13 @@ class Translator:
         found = rs.subscription_request(stanza.xml, self.ctx.own)
         if found is not None:
             self.emit(ev.SubscriptionRequested(self.account, *found))
+
+    def chat_state(self, msg: Any) -> None:
+        if self.rooms is not None and self.rooms.claims(msg.xml):
+            return  # an occupant's, through a room: not a contact's chat
+        found = st.chat_state(msg.xml, self.ctx)
+        if found is not None:
+            self.emit(ChatStateChanged(self.account, self.ctx.chat(found[0]), found[1]))
 
     def block_push(self, iq: Any) -> None:
         found = rs.block_push(iq.xml, self.ctx.own)
@@ -274,3 +309,9 @@ def bind(client: Any, translator: Translator) -> None:
     """Register every row of HANDLERS on the slixmpp client."""
     for event, method in HANDLERS:
         client.add_event_handler(event, getattr(translator, method))
+
+
+def bind_rooms(client: Any, rooms: RoomOps) -> None:
+    """Register every row of ROOM_HANDLERS on the slixmpp client."""
+    for event, method in ROOM_HANDLERS:
+        client.add_event_handler(event, getattr(rooms, method))

@@ -39,6 +39,7 @@ from .screens.help import HelpScreen
 from .screens.passphrase import PassphraseScreen
 from .screens.register import RegisterScreen
 from .themes import COMPACT, DEFAULT, LAYOUT_CSS, choose_theme
+from .typing import Typing
 from .widgets.chatlog import ChatLog
 from .widgets.composer import Composer
 from .widgets.sidebar import Sidebar
@@ -76,6 +77,7 @@ class XmppTermApp(App[None]):
         self.status_text = status_text
         self.chats = Chats()
         self.rooms = RoomBook()  # group chats: occupants, highlights, invitations
+        self.typing = Typing(self.dispatch, self.set_timer)  # chat states (XEP-0085)
         self.contacts: dict[AccountId, Contacts] = {}
         self.accounts: dict[AccountId, AccountInfo] = {}
         self.details: dict[AccountId, str] = {}
@@ -217,6 +219,8 @@ class XmppTermApp(App[None]):
         self.update_status()
 
     def select_buffer(self, index: int) -> None:
+        if index != self.chats.index:
+            self.typing.left(self.chats.current.key)
         if index != self.chats.index and self.chats.select(index):
             self.show_current()
 
@@ -266,7 +270,7 @@ class XmppTermApp(App[None]):
             encryption=security_of(self, buffer.key), buffer=f"{self.chats.index + 1}:{buffer.title}",
             activity=tuple(self.chats.activity()), extra=self.status_text,
             room=rv.room_status(self, buffer.key), highlights=rv.highlight_numbers(self),
-            colour=self.colour(account),
+            colour=self.colour(account), typing=self.typing.words(buffer.key),
         ))
         name = account.name if account is not None else "no identity"
         self.composer.set_prompt(iv.paint_prompt(self.query_one("#prompt"), name,
@@ -279,6 +283,11 @@ class XmppTermApp(App[None]):
     # -- input -----------------------------------------------------------------------------
     async def on_composer_submitted(self, message: Composer.Submitted) -> None:
         await run_line(self, message.text)
+
+    def on_composer_edited(self, message: Composer.Edited) -> None:
+        chat = self.chats.current.key
+        if chat is not None and not self.rooms.is_room(chat):
+            self.typing.edited(chat, message.text, message.sent)
 
     def on_sidebar_chat_selected(self, message: Sidebar.ChatSelected) -> None:
         self.open_chat(message.chat)

@@ -6,8 +6,10 @@ from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from ..domain import events as ev
+from ..domain.chatstates import ChatStateChanged
 from ..domain.connection import ConnState
 from ..domain.ids import ChatKey
+from ..domain.messages import Direction
 from ..domain.omemo import ChatSecurityChanged, NewOmemoDevice, OmemoDevices
 from ..domain.sanitize import clean_field
 from .chats import Change
@@ -59,12 +61,20 @@ def apply_event(app: XmppTermApp, event: ev.Event) -> None:
             block_list(app, event)
         case ev.SendRefused() | ChatSecurityChanged() | NewOmemoDevice() | OmemoDevices():
             omemo_event(app, event)
+        case ChatStateChanged(chat=chat, state=state):
+            app.typing.received(chat, state)
+            if app.chats.current.key == chat:
+                app.update_status()
         case _ if isinstance(event, ROOM_EVENTS):
             room_event(app, event)
 
 
 def message_received(app: XmppTermApp, event: ev.MessageReceived) -> None:
     message = event.message
+    if message.direction is Direction.INCOMING and app.typing.words(message.chat):
+        app.typing.message_from(message.chat)
+        if app.chats.current.key == message.chat:
+            app.update_status()
     stranger = event.stranger
     if message.in_room or app.rooms.is_room(message.chat):
         room_message(app, message)  # before it is drawn: its nick may be a look-alike

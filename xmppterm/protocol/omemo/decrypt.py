@@ -38,6 +38,7 @@ from . import sce, wire
 from .devices import mark_of
 from .plugin import XtOmemo
 from .receive import Envelope
+from .room_intake import NO_REAL_JID
 
 log = logging.getLogger(__name__)
 CLOSE_WAIT = 5.0  # seconds a disconnect waits for a decryption under way
@@ -74,9 +75,11 @@ class Outcome:
     body: str | None = None  # decrypted text
     encryption: Encryption = Encryption.UNDECRYPTABLE
     reason: str = ""  # why it is undecryptable; "" with body None: nothing to show
+    reflection: bool = False  # a room's copy of a message this very device sent
 
 
 QUIET = Outcome()
+REFLECTION = Outcome(reflection=True)
 
 
 def reason_of(exc: BaseException) -> str:
@@ -125,21 +128,35 @@ class Receiver:
 
     async def handle(self, envelope: Envelope) -> None:
         outcome = await self.decrypt(envelope)
+        if outcome.reflection:
+            self._reflected(envelope)
+            return
         if outcome.body is None and not outcome.reason:
             return
-        if outcome.body is not None and envelope.live:
+        if outcome.body is not None and envelope.live and envelope.nick is None:
             self._acknowledge(envelope.message)  # its ratchet is stored: receipt now
         self._emit(ev.MessageReceived(self._account, self._message(envelope, outcome)))
 
+    def _reflected(self, envelope: Envelope) -> None:
+        """Our own room message as the room relays (or archived) it: passed on as an
+        OUTGOING message with its origin-id and no text, which core matches to the
+        message we sent and keep (core/room_messages.py: DELIVERED, the room's
+        stanza-id); never shown a second time. Only if this device's history no longer
+        has it is it shown, as undecryptable, saying why."""
+        self._emit(ev.MessageReceived(self._account, self._message(envelope, Outcome(
+            reason="it was sent from this device, and its text is no longer in this "
+                   "device's history"))))
+
     def _message(self, envelope: Envelope, outcome: Outcome) -> ChatMessage:
         outgoing = envelope.direction is Direction.OUTGOING
+        sender = envelope.sender or f"{envelope.chat}/{envelope.nick}"
         return ChatMessage(
             id=uuid.uuid4().hex, chat=ChatKey(self._account, envelope.chat),
-            direction=envelope.direction, sender=envelope.sender, body=outcome.body or "",
+            direction=envelope.direction, sender=sender, body=outcome.body or "",
             timestamp=envelope.timestamp, encryption=outcome.encryption,
             delivery=Delivery.SENT if outgoing else Delivery.RECEIVED,
             stanza_id=envelope.stanza_id, origin_id=envelope.origin_id,
-            error=outcome.reason or None)
+            error=outcome.reason or None, nick=envelope.nick)
 
     async def decrypt(self, envelope: Envelope) -> Outcome:
         try:
@@ -148,6 +165,9 @@ class Receiver:
             return Outcome(reason=str(exc)) if envelope.fallback else QUIET
         if chosen is None:
             return QUIET
+        if envelope.nick is not None and not envelope.sender:
+            empty = chosen[1].find(f"{{{chosen[0]}}}payload") is None
+            return QUIET if empty else Outcome(reason=NO_REAL_JID)
         try:
             manager = await self._plugin.ready()
         except RuntimeError as exc:
@@ -161,6 +181,9 @@ class Receiver:
         digest = wire.replay_digest(namespace, element, envelope.sender,
                                     await self._device(manager))
         ref = f"omemo-msg\0{digest}"
+        if envelope.nick is not None and envelope.sender == self._own and \
+                not wire.has_key_for(namespace, element, await self._device(manager)):
+            return REFLECTION  # python-omemo never encrypts for the sending device
         if await self._seen.seen(self._account, ref):
             log.info("dropped an OMEMO message seen before (a replay or a second copy)")
             return QUIET
@@ -182,7 +205,8 @@ class Receiver:
         return Outcome(body=plaintext.decode("utf-8", "replace"), encryption=mark_of(device))
 
     def _open_envelope(self, plaintext: bytes, envelope: Envelope, mark: Encryption) -> Outcome:
-        to = self._own if envelope.direction is Direction.INCOMING else envelope.chat
+        to = self._own if envelope.direction is Direction.INCOMING and envelope.nick is None \
+            else envelope.chat  # a room's messages are addressed to the room
         try:
             body = sce.open_envelope(plaintext, sender=envelope.sender, recipient=to)
         except sce.EnvelopeError as exc:

@@ -25,10 +25,12 @@ from .. import stanzas as st
 from . import wire
 from .decrypt import MemorySeen, Receiver, SeenRefs
 from .devices import LEVEL_OF_TRUST, sorted_devices
+from .group import seal_group
 from .lists import remove_device
 from .plugin import NAMESPACES, OmemoHooks, XtOmemo
 from .port import OmemoRefused
 from .receive import Intake
+from .room_intake import RoomDirectory
 from .send import SealedMessage, seal
 from .storage import Records, RecordStorage
 
@@ -115,6 +117,18 @@ class OmemoService:
         if self.plugin is None:
             raise OmemoRefused(f"{self.failure}. Nothing was sent.")
         return await seal(self.plugin, self._client, to, body, message_id)
+
+    async def seal_group(self, room: str, members: frozenset[str], body: str,
+                         message_id: str) -> SealedMessage:
+        """Encrypt a groupchat message for every device of `members` (group.py)."""
+        if self.plugin is None:
+            raise OmemoRefused(f"{self.failure}. Nothing was sent.")
+        return await seal_group(self.plugin, self._client, room, members, body, message_id)
+
+    def use_rooms(self, rooms: RoomDirectory) -> None:
+        """Where encrypted groupchat messages find their writers' real JIDs: the
+        link's room part, once it exists (room_intake.RoomDirectory)."""
+        self.intake.rooms = rooms
 
     async def has_devices(self, jid: str) -> bool | None:
         manager = await self._manager()

@@ -2,7 +2,7 @@
 the one shape of message xmppterm sends (poezio's E2EE whitelist: after encrypting,
 only these leave in clear).
 
-    <message to=… type="chat" id=ID>
+    <message to=… type="chat" id=ID>       (type="groupchat" to a room: group.py)
       <encrypted xmlns="urn:xmpp:omemo:2">…</encrypted>                (if any device has it)
       <encrypted xmlns="eu.siacs.conversations.axolotl">…</encrypted>  (the others)
       <encryption xmlns="urn:xmpp:eme:0" namespace=… name="OMEMO"/>
@@ -82,6 +82,11 @@ def replay_digest(namespace: str, element: ET.Element, sender: str, own_device: 
     return hashlib.sha256("\0".join(parts).encode("utf-8")).hexdigest()
 
 
+def has_key_for(namespace: str, element: ET.Element, device: int) -> bool:
+    """The element carries a key for our device `device` (in any <keys> group)."""
+    return any(key.get("rid") == str(device) for key in element.iter(f"{{{namespace}}}key"))
+
+
 def serialize(message: OmemoMessage) -> ET.Element:
     if message.namespace == TWO:
         return twomemo.etree.serialize_message(message)
@@ -89,10 +94,11 @@ def serialize(message: OmemoMessage) -> ET.Element:
 
 
 def build(client: Any, to: str, message_id: str, messages: list[OmemoMessage],
-          fallback: str) -> Any:
+          fallback: str, group: bool = False) -> Any:
     """The whole stanza to send (see the module docstring); `messages` come from
-    SessionManager.encrypt, one per OMEMO version used."""
-    stanza = client.make_message(mto=to, mtype="chat")
+    SessionManager.encrypt, one per OMEMO version used. With `group`, a message of type
+    groupchat to the room `to`, without a receipt request (XEP-0184 §5.3)."""
+    stanza = client.make_message(mto=to, mtype="groupchat" if group else "chat")
     stanza["id"] = message_id
     for message in sorted(messages, key=lambda m: m.namespace != TWO):
         stanza.xml.append(serialize(message))
@@ -102,5 +108,6 @@ def build(client: Any, to: str, message_id: str, messages: list[OmemoMessage],
     ET.SubElement(stanza.xml, f"{{{CLIENT}}}body").text = fallback
     ET.SubElement(stanza.xml, f"{{{HINTS}}}store")
     ET.SubElement(stanza.xml, f"{{{SID}}}origin-id", id=message_id)
-    ET.SubElement(stanza.xml, f"{{{RECEIPTS}}}request")
+    if not group:
+        ET.SubElement(stanza.xml, f"{{{RECEIPTS}}}request")
     return stanza

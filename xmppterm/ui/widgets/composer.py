@@ -151,9 +151,17 @@ class Composer(Widget):
             super().__init__()
             self.text = text
 
+    class Edited(Message):
+        """The text changed; `sent` when it was emptied by sending the line."""
+
+        def __init__(self, text: str, sent: bool) -> None:
+            super().__init__()
+            self.text, self.sent = text, sent
+
     def __init__(self, *, low_bandwidth: bool = False, id: str | None = None) -> None:
         super().__init__(id=id)
         self._low_bandwidth = low_bandwidth
+        self._sending = False  # the input is being emptied because its line was sent
 
     def compose(self) -> ComposeResult:
         yield Static(Text("[no identity] "), id="prompt")
@@ -197,6 +205,12 @@ class Composer(Widget):
         event.stop()
         line = event.value
         self.input.remember(line)
+        self._sending = bool(self.input.value)
         self.input.value = ""
         if line.strip():
             self.post_message(self.Submitted(line))
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        event.stop()
+        sent, self._sending = self._sending and not event.value, False
+        self.post_message(self.Edited(event.value, sent))

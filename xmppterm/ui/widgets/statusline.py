@@ -41,6 +41,7 @@ class StatusInfo:
     colour: int = 1  # the identity's colour class, as in the sidebar
     room: str = ""  # in a group chat: our nick and the room's anonymity, in words
     highlights: tuple[int, ...] = ()  # numbers of buffers with messages that name you
+    typing: str = ""  # what the contact shown is doing (XEP-0085): "typing…"
 
 
 class StatusLine(Widget):
@@ -82,6 +83,8 @@ class StatusLine(Widget):
         enc_class = {"PLAIN": "plain", "OMEMO VERIFIED": "omemo-trusted"}.get(
             info.encryption, "omemo-untrusted")
         parts += [sep, (info.encryption, self._style(enc_class))]
+        if info.typing:
+            parts += [sep, (info.typing, self._style("activity"))]
         if info.account is not None and info.account.plain_password:
             parts += [sep, ("PASSWORD IN CONFIG", self._style("warning"))]
         parts += [sep, (f"[{clean_field(info.buffer)}]", self._style("buffer"))]

@@ -1,0 +1,1 @@
+"""Group chats (XEP-0045) and what goes with them: joining, occupants, admin, bookmarks."""
