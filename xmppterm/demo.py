@@ -54,7 +54,8 @@ async def _demo(tmp: Path, low_bandwidth: bool, theme: str) -> int:
     account = AccountConfig(
         id=AccountId("demo"), jid=you.jid, password_command=f"cat {secret}",
         host="127.0.0.1", port=server.c2s_port, ca_file=server.ca_file)
-    companion = EchoCompanion(echo.jid, echo.password, server.ca_file, greet=you.jid)
+    companion = EchoCompanion(echo.jid, echo.password, server.ca_file, greet=you.jid,
+                              room=f"lobby@{server.conference_domain}")
 
     async def start_companion(_manager: SessionManager) -> None:
         companion.connect(host="127.0.0.1", port=server.c2s_port)

@@ -273,3 +273,25 @@ async def test_one_frame_per_room_message(backend: FakeBackend) -> None:
             frames.append(len(app.frames))
         assert frames == [1] * 5
         assert app.chatlog.lines[-1].endswith("new 4 me")
+
+
+async def test_bookmarks_are_told_only_when_they_change(backend: FakeBackend) -> None:
+    app = XmppTermApp(backend)
+    lobby = r.Bookmark("lobby@conference.example.org", autojoin=True)
+
+    def told() -> int:
+        return sum("bookmarked room" in line for line in screen_lines(app))
+
+    async with app.run_test(size=(100, 30)) as pilot:
+        backend.push(r.BookmarksReceived(WORK, ()))  # at login, none: nothing to say
+        await pilot.pause()
+        assert told() == 0
+        backend.push(r.BookmarksReceived(WORK, (lobby,)))  # added (here or elsewhere)
+        await pilot.pause()
+        assert told() == 1
+        backend.push(r.BookmarksReceived(WORK, (lobby,)))  # the next login: the same list
+        await pilot.pause()
+        assert told() == 1
+        backend.push(r.BookmarksReceived(WORK, ()))  # removed
+        await pilot.pause()
+        assert told() == 2

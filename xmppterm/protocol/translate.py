@@ -200,6 +200,8 @@ class Translator:
         self._carbon(msg, sent=True)
 
     def message_error(self, msg: Any) -> None:
+        if self.rooms is not None and self.rooms.refused(msg.xml):
+            return
         message_id, sender = msg.xml.get("id") or "", st.bare_of(msg.xml.get("from"))
         if sender and self._sent.get(message_id) == sender:
             del self._sent[message_id]

@@ -107,8 +107,9 @@ def joined_text(state: RoomState, created: bool, again: bool) -> str:
     if state.subject:
         text += f"\nTopic: {clean_field(state.subject, 300)}"
     if created:
-        text += ("\nYou created this room; it waits for its configuration: /config shows "
-                 "the form, /config FIELD=VALUE sets a field.")
+        text += ("\nYou created this room. Nobody else can enter until it is configured "
+                 "(/create does that; else /config shows the form, /config FIELD=VALUE "
+                 "sets a field).")
     return text + "\n/who lists the occupants, /part leaves."
 
 

@@ -57,8 +57,10 @@ def room_event(app: XmppTermApp, event: object) -> None:
             app.rooms.invited(event)
             _tell(app, None, invite_text(event))
         case r.BookmarksReceived():
+            known = app.rooms.bookmarks.get(event.account)
             app.rooms.bookmarks[event.account] = event.bookmarks
-            app.notice(bookmarks_text(event.account, event.bookmarks))
+            if known != event.bookmarks and (known is not None or event.bookmarks):
+                app.notice(bookmarks_text(event.account, event.bookmarks))  # news only
         case r.RoomConfigShown():
             app.notice(config_text(event), chat=_room(app, event.room))
         case r.RoomListing():

@@ -41,6 +41,7 @@ from ...domain.rooms import (
     RoomLeft,
     RoomSubjectChanged,
 )
+from .. import stanzas as st
 from ..errors import NotConnected
 from . import stanzas as ms
 from .archive import RoomArchive
@@ -81,6 +82,7 @@ class RoomOps:
         `handed_over`, `omemo` (its intake: offered encrypted groupchat messages first)."""
         self._client, self._tr, self._request_ack = client, translator, request_ack
         self._rooms: dict[str, _Room] = {}
+        self._topics: dict[str, str] = {}  # ids of our subject changes -> their room
         self._tasks: set[asyncio.Future[Any]] = set()
         self.archive = RoomArchive(client, translator, self._rooms.__contains__,
                                    self._archived_message)
@@ -210,7 +212,20 @@ class RoomOps:
             raise NotConnected(f"not in {room}")
         msg = self._client.make_message(mto=room, mtype="groupchat")
         msg["subject"] = subject
+        msg["id"] = uuid.uuid4().hex
+        self._topics[msg["id"]] = room
         msg.send()
+
+    def refused(self, xml: ET.Element) -> bool:
+        """An error answer to one of our subject changes: told in the room (True)."""
+        room = self._topics.get(xml.get("id") or "")
+        if room is None or (xml.get("from") or "").partition("/")[0] != room:
+            return False
+        del self._topics[xml.get("id") or ""]
+        self._tr.emit(ev.Notice(self._tr.account, "The room refused to change the topic ("
+                                f"{st.error_text(xml)}): only moderators may, unless the room "
+                                "lets everyone.", self._key(room), error=True))
+        return True
 
     # -- sending -----------------------------------------------------------------------------
     def send_groupchat(self, room: str, body: str, message_id: str) -> bool:
