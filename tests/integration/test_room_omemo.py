@@ -18,7 +18,15 @@ from xmppterm.domain import intents as it
 from xmppterm.domain.connection import ConnState
 from xmppterm.domain.ids import ChatKey
 from xmppterm.domain.messages import Delivery, Direction, Encryption
-from xmppterm.domain.omemo import ChatSecurity, ChatSecurityChanged, SetChatOmemo
+from xmppterm.domain.omemo import (
+    ChatSecurity,
+    ChatSecurityChanged,
+    DeviceTrust,
+    OmemoDevices,
+    SetChatOmemo,
+    SetDeviceTrust,
+    ShowOmemo,
+)
 from xmppterm.domain.rooms import JoinRoom, RoomFeaturesChanged, RoomJoined
 from xmppterm.protocol.omemo.port import OmemoRefused
 
@@ -122,9 +130,29 @@ async def test_every_member_reads_the_room_and_nothing_plain_is_stored(
             no_undecryptable(me, room)
             assert not archived_bodies(prosody, secret)
             assert not archived_bodies(prosody, answer)
+            await members_devices_are_shown_and_verified(me, room, bob.jid, carol.jid)
     finally:
         await bob_peer.stop()
         await carol_peer.stop()
+
+
+async def members_devices_are_shown_and_verified(me: Identity, room: str, *members: str) -> None:
+    """/fingerprint in the room lists every member's devices; /verify acts on the right
+    member's device by its fingerprint alone."""
+    chat = ChatKey(me.account, room)
+    me.manager.dispatch(ShowOmemo(me.account, chat, "fingerprint"))
+    shown = await me.events.wait(OmemoDevices, lambda e: e.chat == chat, 20)
+    assert {d.jid for d in shown.contact} == set(members)
+    target = next(d for d in shown.contact if d.jid == members[-1])
+    me.manager.dispatch(SetDeviceTrust(me.account, chat, target.fingerprint, DeviceTrust.VERIFIED,
+                                       require_fingerprint=True))
+    await me.events.wait(ev.Notice, lambda e: "is now verified" in e.text
+                         and members[-1] in e.text, 20)
+    me.manager.dispatch(ShowOmemo(me.account, chat, "fingerprint"))
+    again = await me.events.wait(OmemoDevices, lambda e: e is not shown and e.chat == chat, 20)
+    trust = {(d.jid, d.device_id): d.trust for d in again.contact}
+    assert trust[(target.jid, target.device_id)] is DeviceTrust.VERIFIED
+    assert all(t is not DeviceTrust.VERIFIED for (jid, _), t in trust.items() if jid != target.jid)
 
 
 async def test_an_absent_member_reads_the_archive_and_a_restart_keeps_the_history(

@@ -295,3 +295,23 @@ async def test_bookmarks_are_told_only_when_they_change(backend: FakeBackend) ->
         backend.push(r.BookmarksReceived(WORK, ()))  # removed
         await pilot.pause()
         assert told() == 2
+
+
+async def test_fingerprints_in_a_room_are_grouped_by_member(backend: FakeBackend) -> None:
+    from xmppterm.domain.omemo import Device, DeviceTrust, OmemoDevices
+
+    def device(jid: str, device_id: int, fill: str) -> Device:
+        return Device(jid, device_id, fill * 64, DeviceTrust.BLIND)
+
+    app = XmppTermApp(backend)
+    async with app.run_test(size=(100, 40)) as pilot:
+        await enter(backend, pilot)
+        backend.push(OmemoDevices(WORK, "me@example.org", (device("me@example.org", 1, "a"),),
+                                  ROOM, (device("bea@x.org", 2, "b"), device("bea@x.org", 3, "c"),
+                                         device("eve\u202e@x.org", 4, "d")), "fingerprint"))
+        await pilot.pause()
+        text = log_text(app)
+        assert f"Devices of the members of {ROOM.jid}:" in text
+        assert text.count(" bea@x.org:") == 1  # one heading per member, not per device
+        assert "bbbbbbbb" in text and "cccccccc" in text and "dddddddd" in text
+        assert "\u202e" not in "\n".join(screen_lines(app))

@@ -36,6 +36,7 @@ from ..domain.omemo import (
     SetDeviceTrust,
     ShowOmemo,
     chat_security,
+    find_device,
 )
 from ..domain.ports import EventSink
 from ..protocol.omemo.port import OmemoPort, OmemoRefused, Sealed
@@ -329,13 +330,39 @@ class ChatOmemo:
                   "plaintext, readable by the servers.", chat, error=not enabled)
         await self._refresh(chat, port_of(link))
 
+    async def _peers(self, chat: ChatKey, link: Any) -> list[str]:
+        """Whose devices a chat's /fingerprint shows: the contact's, or in a room every
+        member's (those its messages are encrypted for)."""
+        rooms = self._room(chat.jid)
+        if rooms is None:
+            return [chat.jid]
+        state = rooms.state(chat.jid)
+        if state is None or not state.joined:
+            raise OmemoRefused("Join the room first: its members are read from it.")
+        return sorted(await rooms.recipients(state, link) - {self.jid})
+
     async def _show(self, intent: ShowOmemo, link: Any) -> None:
-        own, theirs = await self._port(link).devices(intent.chat.jid if intent.chat else None)
+        port = self._port(link)
+        own, theirs = await port.devices(None)
+        for jid in await self._peers(intent.chat, link) if intent.chat else []:
+            theirs += (await port.devices(jid))[1]
         self._emit(OmemoDevices(self.account, self.jid, own, intent.chat, theirs, intent.purpose))
+
+    async def _owner(self, intent: SetDeviceTrust, port: OmemoPort, link: Any) -> str | None:
+        """The JID whose device the intent names (None: one of our own)."""
+        if intent.chat is None:
+            return None
+        peers = await self._peers(intent.chat, link)
+        if len(peers) == 1:
+            return peers[0]
+        for jid in peers:  # a room: the member who has that device
+            if find_device((await port.devices(jid))[1], intent.target) is not None:
+                return jid
+        return None
 
     async def _trust(self, intent: SetDeviceTrust, link: Any) -> None:
         port = self._port(link)
-        jid = intent.chat.jid if intent.chat else None
+        jid = await self._owner(intent, port, link)
         done = await port.set_trust(jid, intent.target, intent.trust, intent.require_fingerprint)
         self._say(done, intent.chat)
         chats = {*self.security, *([intent.chat.jid] if intent.chat else [])}

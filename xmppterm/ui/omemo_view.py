@@ -90,8 +90,18 @@ def devices_shown(app: XmppTermApp, event: OmemoDevices) -> None:
         lines.append(REMOVE_HINT)
     elif event.chat is not None:
         who = clean_field(event.chat.jid, 80)
-        lines.append(f"Devices of {who}:" if event.contact else f"{who} has no OMEMO device.")
-        lines.extend(device_line(d) for d in event.contact)
+        room = app.rooms.is_room(event.chat)
+        if room:
+            lines.append(f"Devices of the members of {who}:" if event.contact
+                         else f"No member of {who} has an OMEMO device.")
+        else:
+            lines.append(f"Devices of {who}:" if event.contact else f"{who} has no OMEMO device.")
+        owner = None
+        for device in event.contact:
+            if room and device.jid != owner:  # a room lists every member's devices
+                owner = device.jid
+                lines.append(f" {clean_field(owner, 80)}:")
+            lines.append(device_line(device))
         lines.append("Compare fingerprints with your contact (in person, or by a channel you "
                      "trust), then /verify FINGERPRINT. /fingerprint qr shows yours as a QR code.")
     app.notice("\n".join(lines), chat=event.chat)
