@@ -25,6 +25,10 @@ presence, subscription from/both), "all" (strangers too) or "never".
 OMEMO, per account or as a default in `[settings]`: `omemo` is "default" (encrypt chats
 whose contact has OMEMO devices, and those turned on with /omemo on), "always" or
 "never"; `trust` is "btbv" (blind trust before verification) or "manual".
+
+TLS, per account only (a pin belongs to one server): `tls_pin = "sha256/BASE64"` or a
+list of them (domain/pins.py) narrows trust to those server keys, on top of the
+certificate check.
 """
 
 from __future__ import annotations
@@ -38,6 +42,7 @@ from typing import Any, Literal, TypeVar
 from urllib.parse import urlsplit
 
 from .domain.ids import AccountId, InvalidJid, parse_jid
+from .domain.pins import PIN_FORM, InvalidPin, parse_pins
 
 TlsMode = Literal["starttls", "direct"]
 Route = Literal["DIRECT", "TOR", "PROXY"]
@@ -51,7 +56,7 @@ OMEMO_KEYS = ("omemo", "trust")
 ROUTE_KEYS = {"proxy", "tor"}
 PROXY_AUTH_KEYS = ("proxy_username", "proxy_password")
 ACCOUNT_KEYS = {
-    "jid", "password", "password_command", "host", "port", "tls", "ca_file",
+    "jid", "password", "password_command", "host", "port", "tls", "ca_file", "tls_pin",
     "allow_plain", "connect", "color", *ROUTE_KEYS, *PROXY_AUTH_KEYS, *PRIVACY_KEYS,
     *OMEMO_KEYS,
 }
@@ -93,6 +98,7 @@ class AccountConfig:
     port: int | None = None
     tls: TlsMode = "starttls"
     ca_file: Path | None = None
+    tls_pins: tuple[str, ...] = ()  # canonical "sha256/BASE64": the server key must match one
     allow_plain: bool = False  # SASL PLAIN, only ever over verified TLS
     connect: bool = True
     color: str | None = None
@@ -193,6 +199,9 @@ def _parse_settings(raw: dict[str, Any], path: Path | None) -> Settings:
             raise ConfigError(path, f"settings.{key}", "would give every identity the same "
                               "SOCKS credentials, so Tor could put them on the same circuits",
                               "Set it per account, or leave it out for random credentials")
+        if key == "tls_pin":
+            raise ConfigError(path, "settings.tls_pin", "cannot be a default: a pin belongs to "
+                              "one server", "Set it in the [accounts.NAME] of that server")
         if key not in SETTINGS_KEYS:
             raise ConfigError(path, f"settings.{key}", "is not a known setting",
                               f"Known settings: {', '.join(sorted(SETTINGS_KEYS))}")
@@ -269,7 +278,7 @@ def _parse_account(name: str, raw: dict[str, Any], path: Path | None,
     return AccountConfig(
         id=AccountId(name), jid=jid.bare, password=password, password_command=command,
         host=host, port=_port(raw, path, p),
-        tls=_tls(raw, path, p), ca_file=_ca_file(raw, path, p),
+        tls=_tls(raw, path, p), ca_file=_ca_file(raw, path, p), tls_pins=_tls_pins(raw, path, p),
         allow_plain=_typed(raw, "allow_plain", bool, path, p, False),
         connect=_typed(raw, "connect", bool, path, p, True),
         color=_typed(raw, "color", str, path, p, None),
@@ -307,6 +316,15 @@ def _ca_file(raw: dict[str, Any], path: Path | None, p: str) -> Path | None:
         raise ConfigError(path, p + "ca_file", f"{ca} is not a readable file",
                           "Point it at a PEM file with the CA or server certificate")
     return ca
+
+
+def _tls_pins(raw: dict[str, Any], path: Path | None, p: str) -> tuple[str, ...]:
+    if "tls_pin" not in raw:
+        return ()
+    try:
+        return parse_pins(raw["tls_pin"])
+    except InvalidPin as exc:
+        raise ConfigError(path, p + "tls_pin", str(exc), f"Write it as {PIN_FORM}") from None
 
 
 # -- the route --------------------------------------------------------------------------

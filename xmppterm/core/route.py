@@ -3,7 +3,7 @@
 Mirrors what `transport.socks.connector_for` and the protocol client do with an
 `AccountConfig`: the route, the proxy, the SOCKS credential (the username, and only a
 short fingerprint of the password), where names are resolved, the destination and
-the TLS mode. Nothing here opens a socket.
+the TLS mode and the pinned server keys. Nothing here opens a socket.
 """
 
 from __future__ import annotations
@@ -42,6 +42,9 @@ def describe_route(account: AccountConfig, isolation: tuple[str, str] | None) ->
         lines.append(f"DNS: local: this machine looks up the SRV records of {account.domain}")
     lines.append(f"Destination: {_destination(account)}")
     lines.append(_tls_line(account))
+    if account.tls_pins:
+        lines.append(f"TLS key pinned: {' or '.join(account.tls_pins)} (tls_pin: any other "
+                     "server key stops the connection, even with a valid certificate)")
     return tuple(lines)
 
 

@@ -21,6 +21,7 @@ class RequestFailed(Exception):
 
 class FailKind(Enum):
     CERTIFICATE = "certificate"  # the certificate did not verify
+    PIN = "pin"  # it verified, but its key is not one of the account's tls_pin (detail: its pin)
     TLS_MISSING = "tls missing"  # no STARTTLS offered, stripped or refused
     TLS_ERROR = "tls error"  # the TLS handshake failed for another reason
     AUTH = "auth"  # the server refused the credentials
@@ -51,6 +52,12 @@ def failure_reason(account: AccountId, jid: str, domain: str, failure: Failure) 
         case FailKind.CERTIFICATE:
             return (f"The server's certificate for {domain} did not verify: {failure.detail}. "
                     f"If you run this server, fix its certificate; or set ca_file in {section}.")
+        case FailKind.PIN:
+            return (f"The server's key for {domain} does not match tls_pin in {section}: it "
+                    f"presented {failure.detail}. Someone may be intercepting the connection, "
+                    "so xmppterm stopped before sending anything (no password). Only if you "
+                    "know the server changed its key (or you moved to another server), and "
+                    f'have checked it another way, set tls_pin = "{failure.detail}".')
         case FailKind.TLS_MISSING:
             return (f"{domain} did not set up TLS encryption ({failure.detail}), so xmppterm "
                     "stopped before sending your password. Someone on the network may be "
