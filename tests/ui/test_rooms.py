@@ -201,15 +201,18 @@ async def test_invitation_accept_and_decline(backend: FakeBackend) -> None:
     app = XmppTermApp(backend)
     async with app.run_test(size=(100, 30)) as pilot:
         backend.push(r.RoomInvited(WORK, ROOM.jid, "alice@example.org", "join us", "pw"),
-                     r.RoomInvited(WORK, "other@conference.example.org", "bob@example.org"))
+                     r.RoomInvited(WORK, "other@conference.example.org", "bob@example.org",
+                                   mediated=True))
         await pilot.pause()
         text = log_text(app)
         assert f"/accept {ROOM.jid} joins it, /decline {ROOM.jid} says no" in text
         await run_line(app, "/accept")
         assert "Several invitations wait" in log_text(app) and backend.intents == []
         await run_line(app, f"/accept {ROOM.jid}")
-        assert backend.intents == [r.AnswerInvite(WORK, ROOM.jid, True, "pw")]
-        await run_line(app, "/decline")
-        assert backend.intents[-1] == r.AnswerInvite(WORK, "other@conference.example.org", False)
+        assert backend.intents == [r.AnswerInvite(WORK, ROOM.jid, True, "pw",
+                                                  inviter="alice@example.org")]
+        await run_line(app, "/decline")  # the intent names whom the room tells
+        assert backend.intents[-1] == r.AnswerInvite(WORK, "other@conference.example.org", False,
+                                                     inviter="bob@example.org", mediated=True)
         await run_line(app, "/decline")
         assert len(backend.intents) == 2

@@ -26,8 +26,10 @@ class Link(Protocol):
 
     async def disconnect(self) -> None: ...
 
-    def send_chat(self, to: str, body: str, message_id: str) -> bool:
-        """True: SENT will come as an event (the server's ack); False: sent once written."""
+    def send_chat(self, to: str, body: str, message_id: str,
+                  replaces: str | None = None) -> bool:
+        """True: SENT will come as an event (the server's ack); False: sent once written.
+        `replaces`: a correction (XEP-0308) of our message with that id."""
         ...
 
     @property

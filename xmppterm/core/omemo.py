@@ -98,11 +98,14 @@ def port_of(link: Any) -> OmemoPort | None:
     return port
 
 
-async def seal(link: Any, to: str, body: str, message_id: str) -> Sealed:
+async def seal(link: Any, to: str, body: str, message_id: str,
+               replaces: str | None = None) -> Sealed:
+    """Seal on the link; with `replaces`, a correction (XEP-0308) of that message id."""
     sealer = getattr(link, "seal", None)
     if sealer is None:
         raise OmemoRefused("OMEMO is not available on this connection. Nothing was sent.")
-    sealed: Sealed = await sealer(to, body, message_id)
+    extra = {"replaces": replaces} if replaces else {}
+    sealed: Sealed = await sealer(to, body, message_id, **extra)
     return sealed
 
 
@@ -160,10 +163,12 @@ class ChatOmemo:
         return found
 
     # -- sending -------------------------------------------------------------------------
-    async def prepare(self, chat: ChatKey, body: str, message_id: str, link: Any) -> Outgoing:
+    async def prepare(self, chat: ChatKey, body: str, message_id: str, link: Any,
+                      replaces: str | None = None) -> Outgoing:
         """For a new message: PLAIN, or sealed now (online), or to be sealed when it is
         sent (offline: marked OMEMO_UNTRUSTED until then). Raises OmemoRefused. Past
-        DECIDE_WAIT seconds the message is shown as pending and sent when the work ends."""
+        DECIDE_WAIT seconds the message is shown as pending and sent when the work ends.
+        `replaces`: the message is a correction of the one with that id (XEP-0308)."""
         if (rooms := self._room(chat.jid)) is not None:
             return await rooms.prepare_chat(chat, body, message_id, link)
         try:
@@ -180,7 +185,7 @@ class ChatOmemo:
         if link is None:
             return Outgoing(Encryption.OMEMO_UNTRUSTED)
         try:
-            sealed = await _within(seal(link, chat.jid, body, message_id))
+            sealed = await _within(seal(link, chat.jid, body, message_id, replaces))
         except Slow as slow:
             return Outgoing(Encryption.OMEMO_UNTRUSTED, later=slow.task)
         except NotConnected:
@@ -193,7 +198,7 @@ class ChatOmemo:
         if msg.encryption is Encryption.PLAIN and \
                 not await self.must_encrypt(msg.chat, port_of(link)):
             return None
-        return await seal(link, msg.chat.jid, msg.body, msg.id)
+        return await seal(link, msg.chat.jid, msg.body, msg.id, msg.replaces)
 
     async def outgoing(self, msg: ChatMessage, link: Any, sealed: Sealed | None
                        ) -> tuple[ChatMessage, Sealed | None] | None:

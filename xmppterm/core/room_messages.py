@@ -25,6 +25,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from ..domain import events as ev
+from ..domain.corrections import wire_id
 from ..domain.delivery import advance
 from ..domain.ids import ChatKey
 from ..domain.messages import ChatMessage, Delivery, Direction, Encryption
@@ -57,24 +58,33 @@ class RoomMessages:
         self.synced: set[str] = set()  # rooms whose archive catch-up completed this session
 
     # -- sending -----------------------------------------------------------------------------
-    async def send(self, state: RoomState, body: str) -> ChatMessage | None:
+    async def send(self, state: RoomState, body: str,
+                   correcting: ChatMessage | None = None) -> ChatMessage | None:
+        """A new message, or with `correcting` (our message) a correction of it."""
         message_id = uuid.uuid4().hex
         link = self._session.online_link
         encryption, sealed, hold, later = Encryption.PLAIN, None, False, None
         room_omemo: Any = getattr(self._session, "room_omemo", None)
-        if room_omemo is not None:
-            try:
+        try:
+            if correcting is not None:
+                plain_correction(correcting, room_omemo)
+            elif room_omemo is not None:
                 out = await room_omemo.prepare(state, body, message_id, link)
-            except OmemoRefused as exc:
-                self._emit(ev.SendRefused(self.account, state.room, body, exc.reason))
-                return None
-            encryption, sealed, hold, later = out.encryption, out.sealed, out.hold, out.later
+                encryption, sealed, hold, later = out.encryption, out.sealed, out.hold, out.later
+        except OmemoRefused as exc:
+            shown = body if correcting is None else "/correct " + body
+            self._emit(ev.SendRefused(self.account, state.room, shown, exc.reason))
+            return None
         msg = ChatMessage(id=message_id, chat=state.room, direction=Direction.OUTGOING,
                           sender=self._session.config.jid, body=body,
                           timestamp=datetime.now(UTC), encryption=encryption,
-                          delivery=Delivery.PENDING, origin_id=message_id, nick=state.nick)
+                          delivery=Delivery.PENDING, origin_id=message_id, nick=state.nick,
+                          replaces=wire_id(correcting) if correcting else None,
+                          applied_to=correcting.id if correcting else None)
         await self._store.add_message(msg)
-        self._emit(ev.MessageReceived(self.account, msg))
+        shown_msg = msg if correcting is None else \
+            await self._session.corrections.mine(msg, correcting)
+        self._emit(ev.MessageReceived(self.account, shown_msg))
         if later is not None:
             self._in_flight.add(msg.id)
             task = asyncio.ensure_future(self._after(msg, later, state))
@@ -122,9 +132,13 @@ class RoomMessages:
         if ready is None:
             return True  # refused: FAILED with the reason, nothing sent
         msg, sealed = ready
+        if msg.replaces and sealed is not None:  # the room became encrypted meanwhile
+            await self._fail(msg, "The room is encrypted now: corrections are sent only in "
+                                  "rooms without OMEMO. Not sent")
+            return True
         try:
             acked = link.send_sealed(sealed) if sealed is not None else \
-                port.send_groupchat(msg.chat.jid, msg.body, msg.id)
+                port.send_groupchat(msg.chat.jid, msg.body, msg.id, **_named(msg))
         except NotConnected:
             return False
         if not acked:
@@ -154,6 +168,14 @@ class RoomMessages:
     # -- incoming ----------------------------------------------------------------------------
     async def incoming(self, msg: ChatMessage) -> None:
         if msg.direction is Direction.OUTGOING and await self._reflection(msg):
+            await self._live_marker(msg)
+            return
+        corrections = self._session.corrections
+        msg = corrections.stamp(msg)  # the writer's continuous presence, if seen
+        taken, changed = await corrections.apply(msg)
+        if changed is not None:
+            self._emit(ev.MessageReceived(self.account, changed))
+        if taken:
             await self._live_marker(msg)
             return
         if await self._store.add_message(msg):
@@ -206,3 +228,17 @@ class RoomMessages:
         """When the newest message kept for the room was written (history `since`)."""
         newest = await self._store.history(chat, 1)
         return newest[-1].timestamp if newest else None
+
+
+def _named(msg: ChatMessage) -> dict[str, str]:
+    """The keyword a correction adds to send_groupchat (nothing for a new message)."""
+    return {"replaces": msg.replaces} if msg.replaces else {}
+
+
+def plain_correction(original: ChatMessage, room_omemo: Any) -> None:
+    """Corrections in rooms leave in plaintext only: raises OmemoRefused when the message
+    was encrypted or the room encrypts now (nothing is kept or sent then)."""
+    encrypted = room_omemo is not None and room_omemo.enabled(original.chat.jid)
+    if original.encryption is not Encryption.PLAIN or encrypted:
+        raise OmemoRefused("Corrections are not sent in encrypted rooms yet (a plaintext one "
+                           "would disclose the text): nothing was sent.")

@@ -44,6 +44,7 @@ from ..domain.rooms import (
     occupant_present,
     occupant_renamed,
 )
+from ..protocol.muc.port import RoomPort
 from ..store.store import Store
 from .link import Link, NotConnected
 from .room_admin import RoomAdminControl
@@ -145,7 +146,7 @@ class RoomsControl:
             case AnswerInvite(room=room, accept=True, password=password):
                 await self.join(JoinRoom(self.account, room, password=password))
             case AnswerInvite(accept=False):
-                pass  # a direct invitation needs no answer; the room is not told
+                self._decline(intent, port)
             case ChangeNick() | SetSubject() | InviteToRoom():
                 raise NotConnected()
             case _:
@@ -163,6 +164,19 @@ class RoomsControl:
         await self._session.open_chat(self._chat(room), intent.focus)
         if not await self._enter(room, self._session.online_link):
             self._say(OFFLINE.format(account=self.account), self._chat(room))
+
+    def _decline(self, intent: AnswerInvite, port: RoomPort | None) -> None:
+        """A mediated invitation is declined through the room (XEP-0045 §7.8.2); a direct
+        one (XEP-0249 has no decline) is only forgotten: the room is not told."""
+        if not intent.mediated or not intent.inviter:
+            return
+        room, inviter = room_address(intent.room), parse_jid(intent.inviter).bare
+        if port is None:
+            self._say(f"{self.account} is offline: {inviter} was not told that you declined "
+                      f"{room}.", error=True)
+            return
+        port.decline(room, inviter)
+        self._say(f"Declined the invitation to {room}; {inviter} is told through the room.")
 
     async def _leave(self, chat: ChatKey, reason: str) -> None:
         self.saved.pop(chat.jid, None)
@@ -269,10 +283,11 @@ class RoomsControl:
         return renamed
 
     # -- messages ----------------------------------------------------------------------------
-    async def send(self, chat: ChatKey, body: str) -> ChatMessage | None:
+    async def send(self, chat: ChatKey, body: str,
+                   correcting: ChatMessage | None = None) -> ChatMessage | None:
         state = self.states.get(chat.jid) or RoomState(chat, self.saved.get(
             chat.jid, {}).get("nick", ""))
-        return await self.messages.send(state, body)
+        return await self.messages.send(state, body, correcting)
 
     async def incoming(self, msg: ChatMessage) -> None:
         await self.messages.incoming(msg)

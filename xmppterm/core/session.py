@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from ..config import AccountConfig
 from ..domain import events as ev
 from ..domain.connection import ConnState, Trigger, backoff_delay, next_state
+from ..domain.corrections import last_own, wire_id
 from ..domain.delivery import advance
 from ..domain.ids import ChatKey
 from ..domain.messages import ChatMessage, Delivery, Direction
@@ -21,6 +22,7 @@ from ..domain.roster import RosterItem, subscription_news
 from ..protocol.omemo.port import OmemoRefused, Sealed
 from ..store.store import Store
 from .archive import ArchiveTracker
+from .corrections import Corrections, refuse_mixed
 from .link import Link, LinkFactory, NotConnected
 from .omemo import ChatOmemo
 from .room_omemo import RoomOmemo
@@ -29,6 +31,7 @@ from .secrets import PasswordUnavailable, resolve_password
 from .tasks import TaskGroup
 
 log = logging.getLogger(__name__)
+CORRECT = "/correct "  # a refused correction goes back to the composer as the command
 SEARCH_LIMIT = 200  # search results returned, newest first
 AROUND = (100, 300)  # messages loaded before and after a search result opened in its chat
 
@@ -54,6 +57,7 @@ class AccountSession:
         self.room_omemo = RoomOmemo(config, store, emit)  # OMEMO in rooms (core/room_omemo.py)
         self.omemo.rooms = self.room_omemo
         self.rooms = RoomsControl(self, store, emit)  # group chats (core/rooms.py)
+        self.corrections = Corrections(self.account, store)  # XEP-0308 (core/corrections.py)
         self._sending = asyncio.Lock()  # one message at a time: sealing must not reorder
         self._in_flight: set[str] = set()  # ids being handed to the link (sealing awaits)
         self._tasks.spawn(self._process_inbox())
@@ -149,6 +153,7 @@ class AccountSession:
                 log.exception("failed to handle a %s event", type(event).__name__)
 
     async def _handle(self, event: ev.Event) -> None:
+        self.corrections.observe(event)  # who stays present in rooms
         match event:
             case ev.LinkUp():
                 await self._link_up()
@@ -226,8 +231,8 @@ class AccountSession:
         if at and not around:
             self._emit(ev.Notice(self.account, "That message is no longer in the history.",
                                  chat, error=True))
-        history = tuple(around) or tuple(
-            m for m in await self._store.history(chat) if m.id != skip)
+        history = tuple(m for m in around if m.shown) or tuple(
+            m for m in await self._store.history(chat) if m.id != skip and m.shown)
         if chat.jid not in self.open_chats:
             self.open_chats.append(chat.jid)
             await self._store.save_open_chats(self.account, self.open_chats)
@@ -245,7 +250,8 @@ class AccountSession:
             self._emit(ev.Notice(self.account, "That chat is not one of this identity.",
                                  error=True))
             return
-        found = await self._store.search(self.account, text, chat, SEARCH_LIMIT + 1)
+        found = [m for m in await self._store.search(self.account, text, chat, SEARCH_LIMIT + 1)
+                 if m.shown]
         self._emit(ev.SearchResults(self.account, text, chat, tuple(found[:SEARCH_LIMIT]),
                                     len(found) > SEARCH_LIMIT))
 
@@ -256,11 +262,21 @@ class AccountSession:
         self._emit(ev.ChatClosed(self.account, chat))
 
     async def _incoming(self, msg: ChatMessage) -> None:
+        taken, changed = await self.corrections.apply(msg, self._archive.live_marker(msg))
+        if taken:
+            if changed is not None:
+                await self._show(changed, skip=None)
+                await self.omemo.incoming(msg)
+            return
         if await self._store.add_message(msg, self._archive.live_marker(msg)):
-            if msg.chat.jid not in self.open_chats:
-                await self.open_chat(msg.chat, focus=False, skip=msg.id)
-            self._emit(ev.MessageReceived(self.account, msg, self.is_stranger(msg.chat.jid)))
+            await self._show(msg, skip=msg.id)
             await self.omemo.incoming(msg)
+
+    async def _show(self, msg: ChatMessage, skip: str | None) -> None:
+        """Tell the UI about a new or changed message (opening its chat if need be)."""
+        if msg.chat.jid not in self.open_chats:
+            await self.open_chat(msg.chat, focus=False, skip=skip)
+        self._emit(ev.MessageReceived(self.account, msg, self.is_stranger(msg.chat.jid)))
 
     async def _delivery(self, event: ev.MessageDeliveryChanged) -> None:
         msg = await self._store.get_message(self.account, event.message_id)
@@ -282,28 +298,44 @@ class AccountSession:
         self._emit(ev.RosterItemChanged(self.account, item, removed))
 
     # -- sending -------------------------------------------------------------------------
-    async def send(self, chat: ChatKey, body: str) -> ChatMessage | None:
+    async def correct(self, chat: ChatKey, body: str) -> ChatMessage | None:
+        """`/correct`: our last message in the chat gets `body`, here at once and for the
+        others by a correction (XEP-0308) sent like any message (outbox, OMEMO)."""
+        original, why = last_own(await self.corrections.history(chat))
+        if original is None:
+            self._emit(ev.SendRefused(self.account, chat, CORRECT + body, why))
+            return None
+        return await self.send(chat, body, original)
+
+    async def send(self, chat: ChatKey, body: str,
+                   correcting: ChatMessage | None = None) -> ChatMessage | None:
         """Keep the message in the outbox first, then hand it to the server if online.
         In an OMEMO chat it is sealed first: if that fails, nothing is kept or sent and
-        SendRefused gives the text back (core/omemo.py). A room's: core/rooms.py."""
+        SendRefused gives the text back (core/omemo.py). A room's: core/rooms.py.
+        With `correcting` (our message), a correction of it: that message shows `body`."""
         if self.rooms.is_room(chat.jid):
             async with self._sending:
-                return await self.rooms.send(chat, body)
+                return await self.rooms.send(chat, body, correcting)
         async with self._sending:
             message_id = uuid.uuid4().hex
+            replaces = wire_id(correcting) if correcting is not None else None
             try:
-                out = await self.omemo.prepare(chat, body, message_id, self.online_link)
+                out = await self.omemo.prepare(chat, body, message_id, self.online_link,
+                                               replaces=replaces)
+                if correcting is not None:
+                    refuse_mixed(correcting, out.encryption)
             except OmemoRefused as exc:
-                self._emit(ev.SendRefused(self.account, chat, body, exc.reason))
+                shown = body if correcting is None else CORRECT + body
+                self._emit(ev.SendRefused(self.account, chat, shown, exc.reason))
                 return None
             msg = ChatMessage(
                 id=message_id, chat=chat, direction=Direction.OUTGOING,
                 sender=self.config.jid, body=body, timestamp=datetime.now(UTC),
-                encryption=out.encryption, delivery=Delivery.PENDING, origin_id=message_id)
+                encryption=out.encryption, delivery=Delivery.PENDING, origin_id=message_id,
+                replaces=replaces, applied_to=correcting.id if correcting else None)
             await self._store.add_message(msg)
-            if chat.jid not in self.open_chats:
-                await self.open_chat(chat, focus=False, skip=msg.id)
-            self._emit(ev.MessageReceived(self.account, msg, self.is_stranger(chat.jid)))
+            shown_msg = msg if correcting is None else await self.corrections.mine(msg, correcting)
+            await self._show(shown_msg, skip=msg.id if correcting is None else None)
             if out.later is not None:
                 self._in_flight.add(msg.id)  # a flush in between must not send it too
                 self._tasks.spawn(self._transmit_later(msg, out.later))
@@ -346,8 +378,7 @@ class AccountSession:
             if ready is None:
                 return True
             msg, sealed = ready
-            if link.send_sealed(sealed) if sealed is not None else \
-                    link.send_chat(msg.chat.jid, msg.body, msg.id):
+            if link.send_sealed(sealed) if sealed is not None else send_plain(link, msg):
                 return True  # pending until the server acks it: then SENT comes as an event
         except NotConnected:
             return False
@@ -358,3 +389,11 @@ class AccountSession:
     async def close(self) -> None:
         await self.disconnect()
         await self._tasks.cancel_all()
+
+
+def send_plain(link: Link, msg: ChatMessage) -> bool:
+    """Hand a plaintext message to the link; a correction names what it corrects."""
+    if msg.replaces:
+        return link.send_chat(msg.chat.jid, msg.body, msg.id, replaces=msg.replaces)
+    return link.send_chat(msg.chat.jid, msg.body, msg.id)
+

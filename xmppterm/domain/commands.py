@@ -27,6 +27,9 @@ COMMANDS: dict[str, CommandSpec] = {
         CommandSpec("query", "/query JID", "Open a chat with JID", 1, 1),
         CommandSpec("close", "/close", "Close the current chat (its history is kept)"),
         CommandSpec("me", "/me TEXT", "Send an action: '* you TEXT'", 1, -1, whole=True),
+        CommandSpec("correct", "/correct TEXT",
+                    "Correct your last message in this chat: it reads TEXT, here and for "
+                    "the others (their clients mark it edited)", 1, -1, whole=True),
         CommandSpec("search", "/search [-a] TEXT",
                     "Search this chat's history (with -a, or in the status buffer: the whole "
                     "identity's); Enter on a result opens the chat there", 1, -1, whole=True),

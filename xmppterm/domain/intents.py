@@ -20,6 +20,14 @@ class SendMessage(Intent):
 
 
 @dataclass(frozen=True, slots=True)
+class CorrectMessage(Intent):
+    """`/correct`: our last message in `chat` is to read `body` (XEP-0308)."""
+
+    chat: ChatKey
+    body: str
+
+
+@dataclass(frozen=True, slots=True)
 class OpenChat(Intent):
     chat: ChatKey
     focus: bool = True

@@ -52,10 +52,28 @@ class ChatMessage:
     origin_id: str | None = None
     error: str | None = None
     nick: str | None = None  # a room message: who wrote it, as the room named them
+    # Corrections (XEP-0308, domain/corrections.py):
+    remote_id: str | None = None  # the sender's stanza id: what a correction names (never
+    # used to drop duplicates: anyone may copy it)
+    replaces: str | None = None  # the id of the message this one claims to correct
+    original_body: str | None = None  # a corrected message: the body it first had
+    applied_to: str | None = None  # an applied correction: the local id of the message it
+    # changed; such a record is kept (duplicates, the outbox) but never shown by itself
+    occupant: str | None = None  # a room message: the writer's continuous presence, as
+    # core saw it when it arrived (None: not established)
 
     @property
     def in_room(self) -> bool:
         return self.nick is not None
+
+    @property
+    def edited(self) -> bool:
+        return self.original_body is not None
+
+    @property
+    def shown(self) -> bool:
+        """Drawn as a message of its own (an applied correction is not: it changed one)."""
+        return self.applied_to is None
 
     def with_delivery(self, delivery: Delivery, error: str | None = None) -> ChatMessage:
         return replace(self, delivery=delivery, error=error)

@@ -247,6 +247,7 @@ class RoomInvited(Event):
     inviter: str
     reason: str = ""
     password: str = ""
+    mediated: bool = False  # through the room (XEP-0045 §7.8.2): it can be declined
 
 
 @dataclass(frozen=True, slots=True)
@@ -381,6 +382,12 @@ class SetBookmark(RoomIntent):
 
 @dataclass(frozen=True, slots=True)
 class AnswerInvite(RoomIntent):
+    """Accept (join) or decline an invitation. A declined mediated one is declined
+    through the room to `inviter` (XEP-0045 §7.8.2); a direct one (XEP-0249, which has
+    no decline) is only forgotten."""
+
     room: str
     accept: bool
     password: str = ""
+    inviter: str = ""  # the RoomInvited's
+    mediated: bool = False  # the RoomInvited's

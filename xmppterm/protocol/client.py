@@ -14,6 +14,8 @@ What it changes in slixmpp, and why (THREATS.md, "Transport and TLS"):
   stream-management resumption is such an attempt on the same client: link.py).
 - The certificate must name the JID's domain, also when `host` says where to
   connect; stream redirects (see-other-host) are not followed.
+- With `tls_pins` (`tls_pin`), the verified key must also be pinned: `connection_made`
+  (direct TLS, and STARTTLS via `start_tls`) checks it before the stream header.
 - Incoming XML goes through `BoundedStreamParser` (no DOCTYPE, size and depth bounds).
 - Privacy: a random resource, no version/time/last-activity answers, no entity caps,
   a disco identity without a name, receipts answered as the identity's `receipts`
@@ -39,6 +41,7 @@ from slixmpp.xmlstream.matcher import MatchXPath
 
 from ..domain.privacy import may_share
 from ..transport.connect import Connector, DirectConnector
+from ..transport.tls import pin_mismatch
 from .errors import FailKind, Failure, clean_token
 from .omemo.plugin import XtOmemo
 from .xmlguard import BoundedStreamParser, StreamViolation
@@ -78,7 +81,8 @@ class XmppClient(ClientXMPP):
     def __init__(self, jid: str, password: str, *, ssl_context: ssl.SSLContext,
                  direct_tls: bool = False, host: str | None = None, port: int | None = None,
                  allow_plain: bool = False, connector: Connector | None = None,
-                 receipts: str = "contacts", chat_states: str = "contacts") -> None:
+                 receipts: str = "contacts", chat_states: str = "contacts",
+                 tls_pins: tuple[str, ...] = ()) -> None:
         quiet_library_logs()
         self.receipts, self.chat_states = receipts, chat_states  # domain.privacy policies
         mechs = set(SCRAM_MECHS) | ({"PLAIN"} if allow_plain else set())
@@ -92,6 +96,7 @@ class XmppClient(ClientXMPP):
         super().__init__(f"{jid}/{random_resource()}", password, plugin_config=config,
                          ssl_context=ssl_context)
         self.tls_name = self.boundjid.domain  # the certificate must name this
+        self.tls_pins = tls_pins  # canonical "sha256/BASE64"; empty: no pinning
         self.direct_tls = direct_tls
         self.enable_direct_tls, self.enable_starttls = direct_tls, not direct_tls
         self.enable_plaintext = False
@@ -161,6 +166,16 @@ class XmppClient(ClientXMPP):
         if isinstance(exc, ssl.SSLCertVerificationError):
             return Failure(FailKind.CERTIFICATE, exc.verify_message or str(exc))
         return Failure(FailKind.TLS_ERROR, exc.reason or str(exc))
+
+    def connection_made(self, transport: Any, send_event: bool = True) -> None:
+        """Overrides slixmpp (which writes the stream header at once): a TLS connection
+        whose key is not pinned is dropped first. The CA check has already passed."""
+        mismatch = pin_mismatch(transport, self.tls_pins) if self.tls_pins else None
+        if mismatch is not None:
+            self.transport = transport  # so that abort() drops this very connection
+            self.fail(Failure(FailKind.PIN, mismatch))
+            return
+        super().connection_made(transport, send_event)
 
     # -- one connection attempt ------------------------------------------------------------
     async def _connect_loop(self) -> None:  # overrides slixmpp: no retry, no backoff
@@ -233,7 +248,7 @@ class XmppClient(ClientXMPP):
         finally:
             self._handshaking = False
         self.connection_made(transport, send_event=False)
-        return True
+        return self.failure is None  # False: the key was not pinned, the connection dropped
 
     # -- TLS before authentication ---------------------------------------------------------
     async def _handle_stream_features(self, features: StreamFeatures) -> bool | None:
@@ -381,10 +396,14 @@ class XmppClient(ClientXMPP):
         msg.send()
         return True
 
-    def send_chat(self, to: str, body: str, message_id: str) -> None:
-        """A chat message with id = origin-id = `message_id`, asking for a receipt."""
+    def send_chat(self, to: str, body: str, message_id: str,
+                  replaces: str | None = None) -> None:
+        """A chat message with id = origin-id = `message_id`, asking for a receipt; with
+        `replaces`, a correction (XEP-0308) of the message with that id."""
         msg = self.make_message(mto=to, mbody=body, mtype="chat")
         msg["id"] = message_id
         msg["origin_id"]["id"] = message_id
         msg["request_receipt"] = True
+        if replaces:
+            ET.SubElement(msg.xml, "{urn:xmpp:message-correct:0}replace", id=replaces)
         msg.send()

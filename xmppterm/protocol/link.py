@@ -24,6 +24,7 @@ from ..config import AccountConfig
 from ..domain import events as ev
 from ..domain.ids import InvalidJid, bare_jid
 from ..domain.ports import EventSink
+from ..domain.rooms import RoomMembershipLost
 from ..transport.connect import Connector
 from ..transport.socks import connector_for
 from ..transport.tls import client_context
@@ -72,7 +73,8 @@ class ProtocolLink:
             account.jid, password, ssl_context=client_context(account.ca_file),
             direct_tls=account.tls == "direct", host=account.host, port=account.port,
             allow_plain=account.allow_plain, connector=connector,
-            receipts=account.receipts, chat_states=account.chat_states)
+            receipts=account.receipts, chat_states=account.chat_states,
+            tls_pins=account.tls_pins)
         self._translator = Translator(st.Context(account.id, account.jid), self._emit,
                                       lambda: str(self._client.boundjid.full))
         bind(self._client, self._translator)
@@ -108,6 +110,8 @@ class ProtocolLink:
             self._lost_at, self._resume_tried = None, False
         if isinstance(event, ev.LinkLost | ev.LinkFailed):
             self.rooms.link_lost()  # every room is joined again on the next session
+        if isinstance(event, RoomMembershipLost):  # self-ping: the room forgot us
+            self.rooms.forget(event.room.jid)  # so that core's rejoin sends a real join
         if isinstance(event, ev.LinkLost) and self._lost_at is None:
             self._lost_at = asyncio.get_running_loop().time()
         if ended and not self._outcome.done():
@@ -173,8 +177,10 @@ class ProtocolLink:
         if not task.cancelled() and task.exception() is not None:
             log.info("background request failed: %s", type(task.exception()).__name__)
 
-    def send_chat(self, to: str, body: str, message_id: str) -> bool:
-        """Send a chat message (id = origin-id = message_id) asking for a receipt. True
+    def send_chat(self, to: str, body: str, message_id: str,
+                  replaces: str | None = None) -> bool:
+        """Send a chat message (id = origin-id = message_id) asking for a receipt; with
+        `replaces`, a correction (XEP-0308) of our message with that id. True
         when SENT will be reported on the server's ack (stream management); False when
         the server gives no acks and the message counts as sent once written."""
         if not self.online:
@@ -187,12 +193,13 @@ class ProtocolLink:
             return True  # in this stream's queue (resent on resumption) or acked: not twice
         acked = bool(self._client.plugin["xep_0198"].enabled_out)
         self._translator.note_sent(message_id, bare, acked)
-        self._client.send_chat(bare, body, message_id)
+        self._client.send_chat(bare, body, message_id, replaces)
         if acked:
             self._client.send(REQUEST_ACK)  # queued after the message: its ack covers it
         return acked
 
-    async def seal(self, to: str, body: str, message_id: str) -> SealedMessage:
+    async def seal(self, to: str, body: str, message_id: str,
+                   replaces: str | None = None) -> SealedMessage:
         """Encrypt a chat message with OMEMO (raises port.OmemoRefused: nothing is sent
         then, and nothing in plaintext ever); `send_sealed` sends it."""
         if not self.online:
@@ -201,7 +208,7 @@ class ProtocolLink:
             bare = bare_jid(to)
         except InvalidJid as exc:
             raise ValueError(str(exc)) from None
-        return await self.omemo.seal(bare, body, message_id)
+        return await self.omemo.seal(bare, body, message_id, replaces)
 
     def send_chat_state(self, to: str, state: str) -> bool:
         """A chat state (XEP-0085) to a contact, as the `chat_states` setting allows;

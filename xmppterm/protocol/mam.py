@@ -147,4 +147,5 @@ def archived_chat(result: ET.Element, ctx: st.Context, local_id: str,
         id=local_id, chat=ctx.chat(peer), direction=direction, sender=author, body=body,
         timestamp=min(stamp, now) if stamp else now,
         delivery=Delivery.SENT if direction is Direction.OUTGOING else Delivery.RECEIVED,
-        stanza_id=_short(result.get("id")), origin_id=st.origin_id(inner))
+        stanza_id=_short(result.get("id")), origin_id=st.origin_id(inner),
+        remote_id=st.remote_id(inner), replaces=st.replaces(inner))

@@ -22,6 +22,7 @@ CLIENT = "{jabber:client}"
 DELAY = "{urn:xmpp:delay}delay"
 STANZA_ID = "{urn:xmpp:sid:0}stanza-id"
 ORIGIN_ID = "{urn:xmpp:sid:0}origin-id"
+REPLACE = "{urn:xmpp:message-correct:0}replace"
 FORWARDED = "{urn:xmpp:forward:0}forwarded"
 CARBONS = "urn:xmpp:carbons:2"
 ROSTER_QUERY = "{jabber:iq:roster}query"
@@ -78,6 +79,19 @@ def origin_id(message: ET.Element) -> str | None:
     return _short_id(el.get("id")) if el is not None else None
 
 
+def remote_id(message: ET.Element) -> str | None:
+    """The sender's stanza `id` (what a correction names); never used against duplicates."""
+    return _short_id(message.get("id"))
+
+
+def replaces(message: ET.Element) -> str | None:
+    """XEP-0308: the id named by the one `<replace>` of a plaintext message (None for
+    none or several). Whether it may change anything is core's decision
+    (domain/corrections.py); an OMEMO message never gets here (protocol/omemo)."""
+    found = message.findall(REPLACE)
+    return _short_id(found[0].get("id")) if len(found) == 1 else None
+
+
 def stanza_id(message: ET.Element, ctx: Context) -> str | None:
     """XEP-0359 `<stanza-id>` only when `by` is our own bare JID (our archive)."""
     for el in message.findall(STANZA_ID):
@@ -114,6 +128,7 @@ def _message(message: ET.Element, ctx: Context, *, local_id: str, now: datetime,
         body=body_of(message), timestamp=trusted_timestamp(message, ctx, now),
         delivery=Delivery.SENT if outgoing else Delivery.RECEIVED,
         stanza_id=stanza_id(message, ctx), origin_id=origin_id(message),
+        remote_id=remote_id(message), replaces=replaces(message),
     )
 
 

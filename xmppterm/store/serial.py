@@ -19,6 +19,11 @@ def message_to_bytes(msg: ChatMessage) -> bytes:
     }
     if msg.nick is not None:
         data["nick"] = msg.nick
+    for key, value in (("rid", msg.remote_id), ("repl", msg.replaces),
+                       ("orig", msg.original_body), ("appl", msg.applied_to),
+                       ("occ", msg.occupant)):
+        if value is not None:
+            data[key] = value
     return json.dumps(data, ensure_ascii=False).encode("utf-8")
 
 
@@ -29,7 +34,8 @@ def message_from_bytes(account: AccountId, blob: bytes) -> ChatMessage:
         sender=d["from"], body=d["body"], timestamp=datetime.fromisoformat(d["ts"]),
         encryption=Encryption(d["enc"]), delivery=Delivery(d["dlv"]),
         stanza_id=d.get("sid"), origin_id=d.get("oid"), error=d.get("err"),
-        nick=d.get("nick"),
+        nick=d.get("nick"), remote_id=d.get("rid"), replaces=d.get("repl"),
+        original_body=d.get("orig"), applied_to=d.get("appl"), occupant=d.get("occ"),
     )
 
 

@@ -10,7 +10,7 @@ from typing import Protocol
 
 from ..domain.commands import Command, ParseError, PlainText, help_lines, parse
 from ..domain.ids import AccountId, ChatKey, InvalidJid
-from ..domain.intents import Intent, SearchHistory, SendMessage, ShowRoute
+from ..domain.intents import CorrectMessage, Intent, SearchHistory, SendMessage, ShowRoute
 from ..domain.sanitize import clean_field
 from .identity_commands import COMMANDS as IDENTITY_COMMANDS
 from .identity_commands import IdentityHost, OpenHost, open_checked, run_identity_command
@@ -64,7 +64,8 @@ async def run_line(host: CommandHost, line: str) -> None:
         run_command(host, parsed)
 
 
-def send(host: CommandHost, body: str) -> None:
+def send(host: CommandHost, body: str, correct: bool = False) -> None:
+    """A message to the chat shown; with `correct`, a correction of our last one there."""
     chat = host.current_chat
     if chat is None:
         host.say(NO_CHAT, error=True)
@@ -73,7 +74,8 @@ def send(host: CommandHost, body: str) -> None:
     if problem:
         host.say(problem, error=True)
         return
-    host.dispatch(SendMessage(chat.account, chat, body))
+    intent = CorrectMessage if correct else SendMessage
+    host.dispatch(intent(chat.account, chat, body))
 
 
 def run_command(host: CommandHost, command: Command) -> None:
@@ -89,6 +91,8 @@ def run_command(host: CommandHost, command: Command) -> None:
             host.close_chat(chat)
     elif name == "me":
         send(host, "/me " + args[0])
+    elif name == "correct":
+        send(host, args[0], correct=True)
     elif name == "search":
         search(host, args[0])
     elif name in IDENTITY_COMMANDS:

@@ -9,7 +9,7 @@ from ..domain import events as ev
 from ..domain.chatstates import ChatStateChanged
 from ..domain.connection import ConnState
 from ..domain.ids import ChatKey
-from ..domain.messages import Direction
+from ..domain.messages import Delivery, Direction
 from ..domain.omemo import ChatSecurityChanged, NewOmemoDevice, OmemoDevices
 from ..domain.sanitize import clean_field
 from .chats import Change
@@ -96,6 +96,11 @@ def delivery_changed(app: XmppTermApp, event: ev.MessageDeliveryChanged) -> None
                                       event.error)
     if found is not None and found[0] is app.chats.current:
         app.chatlog.replace(found[1])
+    elif found is None and event.delivery is Delivery.FAILED and app.chats.find(event.chat):
+        # a correction (never a line of its own), or a message no longer in the buffer
+        app.notice("A correction (or a message no longer shown) was not sent: "
+                   f"{clean_field(event.error or 'no reason given')}", error=True,
+                   chat=event.chat)
 
 
 def chat_opened(app: XmppTermApp, event: ev.ChatOpened) -> None:

@@ -25,6 +25,7 @@ from rich._wrap import divide_line
 from rich.style import Style
 from rich.text import Text
 
+from ..domain.corrections import NOT_APPLIED
 from ..domain.messages import ChatMessage, Delivery, Direction, Encryption
 from ..domain.sanitize import body_lines, clean_body, clean_field, lookalike_warning
 from .room_render import HIGHLIGHT_MARK, RoomLook, highlighted, nick_label
@@ -62,7 +63,11 @@ LEGEND = (
           "that looks like another occupant's"),
     ("→ ←", "in a room: who came and who left (/joins fold hides these lines)"),
     ("-!-", "a line from xmppterm itself, never from a contact"),
+    ("(edited)", "the sender corrected this message (XEP-0308); it shows the correction"),
+    ("⚠ claims…", "a correction that names a message it may not change (another sender, "
+                  "another encryption, or unknown): shown as a message of its own"),
 )
+EDITED = " (edited)"
 
 
 @dataclass(frozen=True, slots=True)
@@ -215,11 +220,20 @@ def _render_message(message: ChatMessage, width: int, styles: Mapping[str, Style
         body[0] = body[0][4:]
     gutter = Text(GUTTER, _style(styles, "gutter"))
     body_style = _style(styles, "highlight" if highlighted(message, look) else "body")
-    out = hang(_head(message, styles, action, look) + Text(body[0], body_style), width, gutter)
-    for line in body[1:]:
-        out.extend(gutter + part for part in wrap(Text(line, body_style), width - GUTTER_WIDTH))
+    lines = [Text(line, body_style) for line in body]
+    if message.edited:
+        lines[-1].append(EDITED, _style(styles, "notice"))
+    out = hang(_head(message, styles, action, look) + lines[0], width, gutter)
+    for line in lines[1:]:
+        out.extend(gutter + part for part in wrap(line, width - GUTTER_WIDTH))
     if message.delivery is Delivery.FAILED:
         reason = clean_field(message.error or "no reason given")
-        failed = Text("      ") + Text(f"✗ not sent: {reason}", _style(styles, "error"))
-        out.extend(hang(failed, width, Text(" " * GUTTER_WIDTH)))
+        out.extend(_under(f"✗ not sent: {reason}", _style(styles, "error"), width))
+    if message.replaces and message.shown:
+        out.extend(_under(f"⚠ {NOT_APPLIED}", _style(styles, "warning"), width))
     return out
+
+
+def _under(text: str, style: Style, width: int) -> list[Text]:
+    """A line about the message above it (our words, no remote text unsanitised)."""
+    return hang(Text("      ") + Text(text, style), width, Text(" " * GUTTER_WIDTH))

@@ -136,7 +136,8 @@ def _answer(accept: bool) -> Handler:
         if accept:
             host.rooms.mark_room(ChatKey(invite.account, invite.room))
         return r.AnswerInvite(invite.account, invite.room, accept,
-                              invite.password if accept else "")
+                              invite.password if accept else "", invite.inviter,
+                              invite.mediated)
     return answer
 
 

@@ -60,7 +60,10 @@ class Invitations:
     def received(self, xml: ET.Element) -> None:
         if xml.get("type") in ("error", "groupchat"):
             return
-        found = ms.direct_invite(xml) or ms.mediated_invite(xml)
+        # mediated first: a room adds a jabber:x:conference copy to the mediated one
+        # (Prosody does), which read as direct would name the room as the inviter
+        mediated = ms.mediated_invite(xml)
+        found = mediated or ms.direct_invite(xml)
         if found is None or self._inside(found.room):
             return  # malformed, or a room we are in (XEP-0249 §4: discard it)
         now = asyncio.get_running_loop().time()
@@ -69,7 +72,7 @@ class Invitations:
             return  # the second of a direct and a mediated invitation: shown once
         self._shown[found.room] = now
         self._tr.emit(RoomInvited(self._tr.account, found.room, found.inviter, found.reason,
-                                  found.password))
+                                  found.password, mediated=mediated is not None))
 
     def claims(self, xml: ET.Element) -> bool:
         """A 1:1-looking message that belongs to rooms: a private message through a room,

@@ -3,7 +3,10 @@
 After the join, presences change the table at once but are reported in bursts: the
 changes since the last report, folded so that one OccupantsChanged says the net effect
 (an occupant who came and went within a burst is simply gone; a rename followed by a
-leave is the old nick gone). Core applies `gone`, then `renamed`, then `present`.
+leave is the old nick gone). A nick that went and came again (perhaps someone else
+now) stays in `gone` and is in `present`: the presence was broken, which decides
+whether a correction from that nick counts (core/corrections.py). Core applies `gone`,
+then `renamed`, then `present`.
 """
 
 from __future__ import annotations
@@ -24,8 +27,7 @@ class Burst:
         return bool(self.present or self.gone or self.renamed)
 
     def came(self, occupant: Occupant) -> None:
-        self.gone.pop(occupant.nick, None)
-        self.present[occupant.nick] = occupant
+        self.present[occupant.nick] = occupant  # a leave before it stays told
 
     def left(self, nick: str, why: str = "") -> None:
         self.present.pop(nick, None)
@@ -37,7 +39,6 @@ class Burst:
 
     def rename(self, old: str, new: str) -> None:
         occupant = self.present.pop(old, None)
-        self.gone.pop(new, None)
         chained = [(o, n) for o, n in self.renamed if n == old]
         if chained:  # a -> old earlier in this burst: one a -> new
             self.renamed.remove(chained[0])

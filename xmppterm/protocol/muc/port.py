@@ -31,8 +31,10 @@ class RoomPort(Protocol):
 
     def set_subject(self, room: str, subject: str) -> None: ...
 
-    def send_groupchat(self, room: str, body: str, message_id: str) -> bool:
-        """Send to a joined room (id = origin-id = message_id). True when SENT comes as
+    def send_groupchat(self, room: str, body: str, message_id: str,
+                       replaces: str | None = None) -> bool:
+        """Send to a joined room (id = origin-id = message_id; with `replaces`, a
+        correction of our message with that id, XEP-0308). True when SENT comes as
         the server's ack (XEP-0198), False when it counts as sent once written. Raises
         NotConnected when offline or not joined."""
         ...

@@ -137,12 +137,13 @@ class RoomOps:
                 self._joined(current)
             return
         entry = _Room(room, nick, password)
+        loop = asyncio.get_running_loop()  # under way from now: a second join waits
+        entry.outcome, entry.subject_seen = loop.create_future(), loop.create_future()
         self._rooms[room] = entry
         self._spawn(self._join(entry, history_since))
 
     async def _join(self, room: _Room, history_since: datetime | None) -> None:
-        loop = asyncio.get_running_loop()
-        room.outcome, room.subject_seen = loop.create_future(), loop.create_future()
+        assert room.outcome is not None and room.subject_seen is not None  # set by join()
         before = await self.features(room.jid)
         self._client.send(self._join_stanza(room, before, history_since))
         try:
@@ -228,7 +229,8 @@ class RoomOps:
         return True
 
     # -- sending -----------------------------------------------------------------------------
-    def send_groupchat(self, room: str, body: str, message_id: str) -> bool:
+    def send_groupchat(self, room: str, body: str, message_id: str,
+                       replaces: str | None = None) -> bool:
         if not self._tr.up or not self.joined(room):
             raise NotConnected(f"not in {room}")
         if self._tr.handed_over(message_id):
@@ -238,6 +240,8 @@ class RoomOps:
         msg = self._client.make_message(mto=room, mbody=body, mtype="groupchat")
         msg["id"] = message_id
         ET.SubElement(msg.xml, "{urn:xmpp:sid:0}origin-id", {"id": message_id})
+        if replaces:  # a correction of our message with that id (XEP-0308)
+            ET.SubElement(msg.xml, "{urn:xmpp:message-correct:0}replace", {"id": replaces})
         msg.send()  # no receipt request: rooms answer with the reflection
         if acked:
             self._request_ack()
@@ -364,6 +368,9 @@ class RoomOps:
         self._emit(RoomSubjectChanged(self._tr.account, self._key(room.jid), subject, by))
 
     def _live_message(self, room: _Room, xml: ET.Element, nick: str) -> None:
+        if room.timer is not None:  # presences that came first are told first: who was
+            room.timer.cancel()  # present when it was written decides a correction
+            self._flush(room)
         now = datetime.now(UTC)
         occupant = room.table.occupants.get(nick)
         writer = ms.Writer(own=nick == room.nick, real=occupant.jid if occupant else None)
@@ -400,6 +407,13 @@ class RoomOps:
     def archived(self, xml: ET.Element) -> bool:
         """A result of a room archive query of ours (taken here), or not ours to read."""
         return self.archive.take(xml)
+
+    def forget(self, room: str) -> None:
+        """Self-ping (XEP-0410) found that `room` no longer counts us: drop it without a
+        word to the room, so that the next `join` sends a real join presence."""
+        found = self._rooms.pop(room, None)
+        if found is not None and found.timer is not None:
+            found.timer.cancel()
 
     def link_lost(self) -> None:
         """The session ended: every room must be joined again on the next one."""

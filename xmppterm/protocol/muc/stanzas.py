@@ -218,7 +218,9 @@ class Writer:
 def room_message(message: ET.Element, chat: ChatKey, nick: str, writer: Writer, own_jid: str,
                  local_id: str, stamp: datetime, stanza_id: str | None) -> ChatMessage | None:
     """A groupchat message with a body, as a ChatMessage of the room `chat`; our own
-    (a reflection) is OUTGOING with its origin-id, anyone else's has none."""
+    (a reflection) is OUTGOING with its origin-id, anyone else's has none (only the id
+    it gave its message, `remote_id`, which a correction names and nothing dedups on:
+    its origin-id if it set one, else its stanza id)."""
     body = st.body_of(message)
     if not body:
         return None
@@ -227,10 +229,12 @@ def room_message(message: ET.Element, chat: ChatKey, nick: str, writer: Writer, 
                            body=body, timestamp=stamp, delivery=Delivery.DELIVERED,
                            stanza_id=stanza_id,
                            origin_id=st.origin_id(message) or _short(message.get("id")),
-                           nick=nick)
+                           nick=nick, replaces=st.replaces(message))
     return ChatMessage(id=local_id, chat=chat, direction=Direction.INCOMING,
                        sender=writer.real or f"{chat.jid}/{nick}", body=body, timestamp=stamp,
-                       stanza_id=stanza_id, nick=nick)
+                       stanza_id=stanza_id, nick=nick,
+                       remote_id=st.origin_id(message) or st.remote_id(message),
+                       replaces=st.replaces(message))
 
 
 def archived_real_jid(message: ET.Element) -> str | None:

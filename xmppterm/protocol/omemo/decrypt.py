@@ -76,10 +76,15 @@ class Outcome:
     encryption: Encryption = Encryption.UNDECRYPTABLE
     reason: str = ""  # why it is undecryptable; "" with body None: nothing to show
     reflection: bool = False  # a room's copy of a message this very device sent
+    replaces: str | None = None  # OMEMO 2: a correction named inside the envelope
 
 
 QUIET = Outcome()
 REFLECTION = Outcome(reflection=True)
+
+
+def _short(value: str | None) -> str | None:
+    return value if value and len(value) <= sce.MAX_ID else None
 
 
 def reason_of(exc: BaseException) -> str:
@@ -156,7 +161,8 @@ class Receiver:
             timestamp=envelope.timestamp, encryption=outcome.encryption,
             delivery=Delivery.SENT if outgoing else Delivery.RECEIVED,
             stanza_id=envelope.stanza_id, origin_id=envelope.origin_id,
-            error=outcome.reason or None, nick=envelope.nick)
+            error=outcome.reason or None, nick=envelope.nick,
+            remote_id=_short(envelope.message.get("id")), replaces=outcome.replaces)
 
     async def decrypt(self, envelope: Envelope) -> Outcome:
         try:
@@ -208,10 +214,11 @@ class Receiver:
         to = self._own if envelope.direction is Direction.INCOMING and envelope.nick is None \
             else envelope.chat  # a room's messages are addressed to the room
         try:
-            body = sce.open_envelope(plaintext, sender=envelope.sender, recipient=to)
+            body, replaces = sce.read_envelope(plaintext, sender=envelope.sender, recipient=to)
         except sce.EnvelopeError as exc:
             return Outcome(reason=f"its OMEMO 2 envelope was refused: {exc}")
-        return Outcome(body=body, encryption=mark) if body is not None else QUIET
+        return Outcome(body=body, encryption=mark, replaces=replaces) if body is not None \
+            else QUIET
 
     async def _device(self, manager: SessionManager) -> int:
         if self._own_device is None:

@@ -12,7 +12,8 @@ Reading is strict: the decrypted bytes are bounded in size and depth and may hol
 DOCTYPE or entity declaration; `from` must be the account that sent the message, and
 `to` (when present) the account it was sent to, so that a message cannot be replayed
 into another conversation. Only the body of `<content>` is taken; other elements in it
-are not supported and are dropped.
+are not supported and are dropped, but for a correction's `<replace>` (XEP-0308): the
+message it names, read from inside the encryption (`read_envelope`).
 """
 
 from __future__ import annotations
@@ -24,6 +25,8 @@ from datetime import UTC, datetime
 
 NS = "urn:xmpp:sce:1"
 CLIENT = "jabber:client"
+REPLACE = "{urn:xmpp:message-correct:0}replace"
+MAX_ID = 256
 MAX_BYTES = 64 * 1024
 MAX_DEPTH = 16
 RPAD_MAX = 200
@@ -45,11 +48,14 @@ def xml_text(text: str) -> str:
 
 
 def make_envelope(body: str, sender: str, recipient: str,
-                  now: datetime | None = None) -> bytes:
-    """The plaintext OMEMO 2 encrypts for one chat message."""
+                  now: datetime | None = None, replaces: str | None = None) -> bytes:
+    """The plaintext OMEMO 2 encrypts for one chat message (with `replaces`: a
+    correction of the message with that id)."""
     envelope = ET.Element(f"{{{NS}}}envelope")
     content = ET.SubElement(envelope, f"{{{NS}}}content")
     ET.SubElement(content, f"{{{CLIENT}}}body").text = xml_text(body)
+    if replaces:
+        ET.SubElement(content, REPLACE, id=replaces)
     ET.SubElement(envelope, f"{{{NS}}}rpad").text = secrets.token_urlsafe(
         secrets.randbelow(RPAD_MAX) + 1)
     stamp = (now or datetime.now(UTC)).strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -98,6 +104,12 @@ def open_envelope(data: bytes, sender: str, recipient: str) -> str | None:
     """The body of a decrypted envelope (None if it has no body: nothing to show).
     `sender` is the bare JID the message came from, `recipient` the bare JID it was
     addressed to."""
+    return read_envelope(data, sender, recipient)[0]
+
+
+def read_envelope(data: bytes, sender: str, recipient: str) -> tuple[str | None, str | None]:
+    """(body, the id a `<replace>` in the content names) of a decrypted envelope; the
+    checks of `open_envelope`. Several `<replace>`s name nothing."""
     envelope = _parse(data)
     claimed = _affix_jid(envelope, "from")
     if claimed is None or not _same_account(claimed, sender):
@@ -109,4 +121,7 @@ def open_envelope(data: bytes, sender: str, recipient: str) -> str | None:
     if len(content) != 1:
         raise EnvelopeError("it does not have exactly one <content>")
     bodies = content[0].findall(f"{{{CLIENT}}}body")
-    return (bodies[0].text or "") if bodies else None
+    found = content[0].findall(REPLACE)
+    named = found[0].get("id") if len(found) == 1 else None
+    replaces = named if named and len(named) <= MAX_ID else None
+    return ((bodies[0].text or "") if bodies else None), replaces

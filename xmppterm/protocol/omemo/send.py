@@ -35,8 +35,10 @@ class SealedMessage:
 
 
 async def seal(plugin: XtOmemo, client: Any, to: str, body: str, message_id: str,
-               omemo2: bool = True) -> SealedMessage:
-    """Encrypt `body` for `to` (a bare JID); raises OmemoRefused."""
+               omemo2: bool = True, replaces: str | None = None) -> SealedMessage:
+    """Encrypt `body` for `to` (a bare JID); raises OmemoRefused. With `replaces`, a
+    correction (XEP-0308) of our message with that id: named inside the OMEMO 2
+    envelope, and outside for legacy OMEMO devices (as Conversations does)."""
     try:
         manager = await plugin.ready()
     except RuntimeError as exc:
@@ -45,12 +47,12 @@ async def seal(plugin: XtOmemo, client: Any, to: str, body: str, message_id: str
     own = str(client.boundjid.bare)
     plaintexts = {wire.OLD: body.encode("utf-8")}
     if omemo2:
-        plaintexts[wire.TWO] = sce.make_envelope(body, own, to)
+        plaintexts[wire.TWO] = sce.make_envelope(body, own, to, replaces=replaces)
     async with plugin.lock:
         await plugin.refresh_device_lists({JID(to)})
         messages, errors = await _encrypt(manager, plugin, to, plaintexts)
         mark = await _mark(manager, messages, to, own)
-    stanza = wire.build(client, to, message_id, list(messages), FALLBACK)
+    stanza = wire.build(client, to, message_id, list(messages), FALLBACK, replaces=replaces)
     skipped = tuple(f"{e.bare_jid} device {e.device_id}" for e in errors)
     return SealedMessage(stanza, to, message_id, mark, skipped)
 

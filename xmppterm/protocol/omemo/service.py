@@ -113,10 +113,11 @@ class OmemoService:
                 log.info("OMEMO shutdown: %s", type(exc).__name__)
 
     # -- sending -------------------------------------------------------------------------
-    async def seal(self, to: str, body: str, message_id: str) -> SealedMessage:
+    async def seal(self, to: str, body: str, message_id: str,
+                   replaces: str | None = None) -> SealedMessage:
         if self.plugin is None:
             raise OmemoRefused(f"{self.failure}. Nothing was sent.")
-        return await seal(self.plugin, self._client, to, body, message_id)
+        return await seal(self.plugin, self._client, to, body, message_id, replaces=replaces)
 
     async def seal_group(self, room: str, members: frozenset[str], body: str,
                          message_id: str) -> SealedMessage:

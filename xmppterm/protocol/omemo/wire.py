@@ -8,7 +8,8 @@ only these leave in clear).
       <encryption xmlns="urn:xmpp:eme:0" namespace=… name="OMEMO"/>
       <body>FALLBACK</body>  <store xmlns="urn:xmpp:hints"/>
       <origin-id xmlns="urn:xmpp:sid:0" id=ID/>  <request xmlns="urn:xmpp:receipts"/>
-    </message>
+      <replace xmlns="urn:xmpp:message-correct:0" id=OLD/>   (a correction only: for
+    </message>                                legacy OMEMO clients, which read it here)
 """
 
 from __future__ import annotations
@@ -94,7 +95,7 @@ def serialize(message: OmemoMessage) -> ET.Element:
 
 
 def build(client: Any, to: str, message_id: str, messages: list[OmemoMessage],
-          fallback: str, group: bool = False) -> Any:
+          fallback: str, group: bool = False, replaces: str | None = None) -> Any:
     """The whole stanza to send (see the module docstring); `messages` come from
     SessionManager.encrypt, one per OMEMO version used. With `group`, a message of type
     groupchat to the room `to`, without a receipt request (XEP-0184 §5.3)."""
@@ -110,4 +111,6 @@ def build(client: Any, to: str, message_id: str, messages: list[OmemoMessage],
     ET.SubElement(stanza.xml, f"{{{SID}}}origin-id", id=message_id)
     if not group:
         ET.SubElement(stanza.xml, f"{{{RECEIPTS}}}request")
+    if replaces:
+        ET.SubElement(stanza.xml, "{urn:xmpp:message-correct:0}replace", id=replaces)
     return stanza
