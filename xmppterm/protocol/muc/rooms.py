@@ -18,7 +18,6 @@ import logging
 import uuid
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -46,7 +45,7 @@ from ..errors import NotConnected
 from . import stanzas as ms
 from .archive import RoomArchive
 from .invites import Invitations
-from .occupants import Table
+from .room_state import Room, raiser
 
 log = logging.getLogger(__name__)
 PRESENCE_EVENT = "xt_room_presence"  # data: a presence with <x muc#user>
@@ -60,28 +59,12 @@ FIRST_HISTORY = 50  # a room without an archive, joined for the first time
 REFRESH_CODES = ANONYMITY_CODES | {CONFIG_CHANGED}
 
 
-@dataclass(eq=False)
-class _Room:
-    jid: str
-    nick: str
-    password: str
-    table: Table = field(default_factory=Table)
-    joined: bool = False  # RoomJoined was reported
-    subject: str = ""
-    created: bool = False
-    features: RoomFeatures = field(default_factory=RoomFeatures)
-    outcome: asyncio.Future[str | None] | None = None  # None: our presence came; str: why not
-    subject_seen: asyncio.Future[None] | None = None
-    pending_nick: str | None = None
-    timer: asyncio.TimerHandle | None = None
-
-
 class RoomOps:
     def __init__(self, client: Any, translator: Any, request_ack: Callable[[], None]) -> None:
         """`translator` is the link's: `account`, `ctx`, `emit`, `note_sent`,
         `handed_over`, `omemo` (its intake: offered encrypted groupchat messages first)."""
         self._client, self._tr, self._request_ack = client, translator, request_ack
-        self._rooms: dict[str, _Room] = {}
+        self._rooms: dict[str, Room] = {}
         self._topics: dict[str, str] = {}  # ids of our subject changes -> their room
         self._tasks: set[asyncio.Future[Any]] = set()
         self.archive = RoomArchive(client, translator, self._rooms.__contains__,
@@ -97,7 +80,7 @@ class RoomOps:
                 ("xt mediated invite",
                  MatchXPath(f"{{jabber:client}}message/{ms.X_USER}/{{{ms.MUC_USER}}}invite"),
                  INVITE_EVENT)):
-            client.register_handler(Callback(name, matcher, _raiser(client, event)))
+            client.register_handler(Callback(name, matcher, raiser(client, event)))
 
     # -- what core and OMEMO read ------------------------------------------------------------
     def joined(self, room: str) -> bool:
@@ -136,13 +119,13 @@ class RoomOps:
             if current.joined:  # already in: report it again (core may have missed it)
                 self._joined(current)
             return
-        entry = _Room(room, nick, password)
+        entry = Room(room, nick, password)
         loop = asyncio.get_running_loop()  # under way from now: a second join waits
         entry.outcome, entry.subject_seen = loop.create_future(), loop.create_future()
         self._rooms[room] = entry
         self._spawn(self._join(entry, history_since))
 
-    async def _join(self, room: _Room, history_since: datetime | None) -> None:
+    async def _join(self, room: Room, history_since: datetime | None) -> None:
         assert room.outcome is not None and room.subject_seen is not None  # set by join()
         before = await self.features(room.jid)
         self._client.send(self._join_stanza(room, before, history_since))
@@ -163,12 +146,12 @@ class RoomOps:
             room.joined = True
             self._joined(room)
 
-    def _joined(self, room: _Room) -> None:
+    def _joined(self, room: Room) -> None:
         self._emit(RoomJoined(self._tr.account, self._key(room.jid), room.nick,
                               tuple(room.table.occupants.values()), room.features,
                               room.subject, room.created))
 
-    def _join_stanza(self, room: _Room, features: RoomFeatures | None,
+    def _join_stanza(self, room: Room, features: RoomFeatures | None,
                      since: datetime | None) -> Any:
         pres = self._client.make_presence(pto=f"{room.jid}/{room.nick}")
         pres.xml.append(ms.join_element(room.password, features, since, FIRST_HISTORY))
@@ -183,7 +166,7 @@ class RoomOps:
         query = iq.xml.find(f"{{{ms.DISCO_INFO}}}query")
         return ms.room_features(query) if query is not None else None
 
-    async def _refresh(self, room: _Room) -> None:
+    async def _refresh(self, room: Room) -> None:
         found = await self.features(room.jid)
         if found is not None and self._rooms.get(room.jid) is room:
             room.features = found
@@ -283,7 +266,7 @@ class RoomOps:
             room.table.left(read.nick, read.removal, report)
         self._schedule(room)
 
-    def _own_presence(self, room: _Room, read: ms.RoomPresence) -> None:
+    def _own_presence(self, room: Room, read: ms.RoomPresence) -> None:
         if read.available:
             if not room.joined:
                 room.created = room.created or ROOM_CREATED in read.codes
@@ -305,7 +288,7 @@ class RoomOps:
         else:
             self._removed(room, read)
 
-    def _removed(self, room: _Room, read: ms.RoomPresence) -> None:
+    def _removed(self, room: Room, read: ms.RoomPresence) -> None:
         del self._rooms[room.jid]
         self._flush(room)
         why = read.removal or "The room ended your presence in it"
@@ -328,11 +311,11 @@ class RoomOps:
             self._emit(ev.Notice(self._tr.account, "The nick could not be changed: "
                                  + ms.join_error(stanza.xml), self._key(room.jid), error=True))
 
-    def _schedule(self, room: _Room) -> None:
+    def _schedule(self, room: Room) -> None:
         if room.joined and room.timer is None and room.table.burst:
             room.timer = asyncio.get_running_loop().call_later(BURST, self._flush, room)
 
-    def _flush(self, room: _Room) -> None:
+    def _flush(self, room: Room) -> None:
         room.timer = None
         event = room.table.take(self._key(room.jid))
         if event is not None and room.joined:
@@ -359,7 +342,7 @@ class RoomOps:
         else:
             self._live_message(room, xml, found[1])
 
-    def _subject(self, room: _Room, subject: str, by: str) -> None:
+    def _subject(self, room: Room, subject: str, by: str) -> None:
         room.subject = subject
         if not room.joined:
             if room.subject_seen is not None and not room.subject_seen.done():
@@ -367,7 +350,7 @@ class RoomOps:
             return
         self._emit(RoomSubjectChanged(self._tr.account, self._key(room.jid), subject, by))
 
-    def _live_message(self, room: _Room, xml: ET.Element, nick: str) -> None:
+    def _live_message(self, room: Room, xml: ET.Element, nick: str) -> None:
         if room.timer is not None:  # presences that came first are told first: who was
             room.timer.cancel()  # present when it was written decides a correction
             self._flush(room)
@@ -421,8 +404,3 @@ class RoomOps:
             if room.timer is not None:
                 room.timer.cancel()
         self._rooms.clear()
-
-
-def _raiser(client: Any, event: str) -> Callable[[Any], None]:
-    """A matcher's callback that raises `event` (a row of translate.ROOM_HANDLERS)."""
-    return lambda stanza: client.event(event, stanza)
