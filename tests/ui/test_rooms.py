@@ -216,3 +216,18 @@ async def test_invitation_accept_and_decline(backend: FakeBackend) -> None:
                                                      inviter="bob@example.org", mediated=True)
         await run_line(app, "/decline")
         assert len(backend.intents) == 2
+
+
+async def test_the_rooms_copy_of_an_invitation_is_kept_quietly(backend: FakeBackend) -> None:
+    app = XmppTermApp(backend)
+    async with app.run_test(size=(100, 30)) as pilot:
+        backend.push(r.RoomInvited(WORK, ROOM.jid, "alice@example.org", "join us", "pw"),
+                     r.RoomInvited(WORK, ROOM.jid, "alice@example.org", mediated=True, again=True))
+        await pilot.pause()
+        assert log_text(app).count("/decline") == 1  # told once
+        kept = app.rooms.invitation(WORK, ROOM.jid)
+        assert isinstance(kept, r.RoomInvited)
+        assert (kept.mediated, kept.password, kept.reason) == (True, "pw", "join us")
+        await run_line(app, "/decline")  # the room can tell alice: the copy was kept
+        assert backend.intents == [r.AnswerInvite(WORK, ROOM.jid, False, "",
+                                                  inviter="alice@example.org", mediated=True)]

@@ -61,4 +61,19 @@ async def test_second_of_a_pair_and_rooms_we_are_in_not_shown() -> None:
     invitations.received(message(
         "<message xmlns='jabber:client' from='in@conference.example.test'>"
         f"<x xmlns='{USER}'><invite from='ann@example.test'/></x></message>"))
-    assert got == [RoomInvited(ME, ROOM, "ann@example.test")]
+    assert got == [RoomInvited(ME, ROOM, "ann@example.test"),  # the direct one, told
+                   RoomInvited(ME, ROOM, "ann@example.test", mediated=True, again=True)]
+    invitations.received(message(direct))  # a third copy: nothing more
+    invitations.received(message(mediated))
+    assert len(got) == 2
+
+
+async def test_mediated_first_then_direct_is_shown_once() -> None:
+    invitations, got = reader()
+    invitations.received(message(
+        f"<message xmlns='jabber:client' from='{ROOM}'><x xmlns='{USER}'>"
+        "<invite from='ann@example.test'/></x></message>"))
+    invitations.received(message(
+        f"<message xmlns='jabber:client' from='ann@example.test/pc'>"
+        f"<x xmlns='jabber:x:conference' jid='{ROOM}'/></message>"))
+    assert got == [RoomInvited(ME, ROOM, "ann@example.test", mediated=True)]

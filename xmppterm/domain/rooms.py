@@ -248,6 +248,7 @@ class RoomInvited(Event):
     reason: str = ""
     password: str = ""
     mediated: bool = False  # through the room (XEP-0045 §7.8.2): it can be declined
+    again: bool = False  # the mediated copy of an invitation already told: update it quietly
 
 
 @dataclass(frozen=True, slots=True)

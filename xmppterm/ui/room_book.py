@@ -172,7 +172,10 @@ class RoomBook:
     def invited(self, event: RoomInvited) -> None:
         """Keep an invitation until it is answered (the newest MAX_INVITES: a flood of
         invitations cannot fill the memory)."""
-        self.invites.pop((event.account, event.room), None)
+        known = self.invites.pop((event.account, event.room), None)
+        if event.again and known is not None:  # the room's copy: what it lacks stays
+            event = replace(event, reason=event.reason or known.reason,
+                            password=event.password or known.password)
         self.invites[(event.account, event.room)] = event
         while len(self.invites) > MAX_INVITES:
             del self.invites[next(iter(self.invites))]

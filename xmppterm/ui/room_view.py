@@ -55,7 +55,8 @@ def room_event(app: XmppTermApp, event: object) -> None:
             features(app, event)
         case r.RoomInvited():
             app.rooms.invited(event)
-            _tell(app, None, invite_text(event))
+            if not event.again:  # the room's copy of one already told: kept, not told
+                _tell(app, None, invite_text(event))
         case r.BookmarksReceived():
             known = app.rooms.bookmarks.get(event.account)
             app.rooms.bookmarks[event.account] = event.bookmarks

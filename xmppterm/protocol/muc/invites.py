@@ -31,7 +31,7 @@ class Invitations:
     def __init__(self, client: Any, translator: Any, inside: Callable[[str], bool]) -> None:
         """`inside(room)`: we are in `room` (or joining it)."""
         self._client, self._tr, self._inside = client, translator, inside
-        self._shown: dict[str, float] = {}
+        self._shown: dict[str, tuple[float, bool]] = {}  # room -> (when, mediated)
 
     def send(self, room: str, jid: str, reason: str, password: str,
              members_only: bool) -> None:
@@ -67,12 +67,16 @@ class Invitations:
         if found is None or self._inside(found.room):
             return  # malformed, or a room we are in (XEP-0249 §4: discard it)
         now = asyncio.get_running_loop().time()
-        self._shown = {r: t for r, t in self._shown.items() if now - t < INVITE_MEMORY}
-        if found.room in self._shown:
+        self._shown = {r: s for r, s in self._shown.items() if now - s[0] < INVITE_MEMORY}
+        shown = self._shown.get(found.room)
+        if shown is not None and (shown[1] or mediated is None):
             return  # the second of a direct and a mediated invitation: shown once
-        self._shown[found.room] = now
+        self._shown[found.room] = (now, mediated is not None)
+        # the mediated one after the direct one: passed on quietly, so that a decline
+        # reaches the inviter through the room
         self._tr.emit(RoomInvited(self._tr.account, found.room, found.inviter, found.reason,
-                                  found.password, mediated=mediated is not None))
+                                  found.password, mediated=mediated is not None,
+                                  again=shown is not None))
 
     def claims(self, xml: ET.Element) -> bool:
         """A 1:1-looking message that belongs to rooms: a private message through a room,
