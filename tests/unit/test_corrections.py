@@ -38,10 +38,11 @@ P, TR, UN, X = (Encryption.PLAIN, Encryption.OMEMO_TRUSTED, Encryption.OMEMO_UNT
 def msg(body: str, *, local: str, remote: str | None = None, chat: ChatKey = ALICE,
         sender: str = "alice@example.org", direction: Direction = Direction.INCOMING,
         enc: Encryption = P, nick: str | None = None, occupant: str | None = None,
-        replaces: str | None = None, origin: str | None = None) -> ChatMessage:
+        replaces: str | None = None, origin: str | None = None,
+        oid: str | None = None) -> ChatMessage:
     return ChatMessage(id=local, chat=chat, direction=direction, sender=sender, body=body,
                        timestamp=T0, encryption=enc, remote_id=remote, origin_id=origin,
-                       nick=nick, occupant=occupant, replaces=replaces,
+                       nick=nick, occupant=occupant, replaces=replaces, occupant_id=oid,
                        delivery=Delivery.RECEIVED if direction is Direction.INCOMING
                        else Delivery.DELIVERED)
 
@@ -62,6 +63,15 @@ ROOM_ORIG = msg("hi", local="R1", remote="g1", chat=ROOM, sender="room@muc.examp
 ROOM_REAL = msg("hi", local="R2", remote="g2", chat=ROOM, sender="al@example.org", nick="al")
 OWN = msg("mine", local="O1", origin="O1", sender="me@example.org",
           direction=Direction.OUTGOING)
+ID_ORIG = replace(ROOM_ORIG, id="R3", remote_id="g3", occupant_id="id-al")
+
+
+def room_fix(**kw: object) -> ChatMessage:
+    """A correction of ID_ORIG in the room, from nick "al" unless told otherwise."""
+    base: dict[str, object] = dict(chat=ROOM, replaces="g3", sender="room@muc.example.org/al",
+                                   nick="al")
+    base.update(kw)
+    return fix(**base)
 
 CASES = [
     # (what, history, correction, verdict)
@@ -112,6 +122,36 @@ CASES = [
     ("room: real JID known for one only, no presence", [ROOM_REAL],
      fix(chat=ROOM, replaces="g2", sender="room@muc.example.org/al", nick="al"),
      Verdict.UNPROVEN),
+    # XEP-0421: where both carry the room's occupant-id, it decides
+    ("room id: same id after a nick change", [ID_ORIG],
+     room_fix(sender="room@muc.example.org/al2", nick="al2", oid="id-al"), Verdict.APPLY),
+    ("room id: same id after a rejoin (new presence)", [ID_ORIG],
+     room_fix(occupant="after-a-rejoin", oid="id-al"), Verdict.APPLY),
+    ("room id: same id, presence not seen", [ID_ORIG], room_fix(oid="id-al"), Verdict.APPLY),
+    ("room id: another id with the nick after a leave", [ID_ORIG],
+     room_fix(occupant="after-a-leave", oid="id-eve"), Verdict.OTHER_SENDER),
+    ("room id: another id beats the same presence", [ID_ORIG],
+     room_fix(occupant=OCC, oid="id-eve"), Verdict.OTHER_SENDER),
+    ("room id: same id, real JIDs differ", [replace(ID_ORIG, sender="al@example.org")],
+     room_fix(sender="eve@example.org", oid="id-al"), Verdict.OTHER_SENDER),
+    ("room id: another id, same real JID", [replace(ID_ORIG, sender="al@example.org")],
+     room_fix(sender="al@example.org", oid="id-eve"), Verdict.OTHER_SENDER),
+    ("room id: same id, real JID told for one only", [ID_ORIG],
+     room_fix(sender="al@example.org", nick="al2", oid="id-al"), Verdict.APPLY),
+    ("room id: only the original has one, same presence", [ID_ORIG],
+     room_fix(occupant=OCC), Verdict.APPLY),
+    ("room id: only the original has one, nick changed", [ID_ORIG],
+     room_fix(sender="room@muc.example.org/al2", nick="al2", occupant=OCC), Verdict.OTHER_SENDER),
+    ("room id: only the correction has one, presence broken", [replace(ID_ORIG, occupant_id=None)],
+     room_fix(occupant="after-a-leave", oid="id-al"), Verdict.UNPROVEN),
+    ("room id: only the correction has one, another nick", [replace(ID_ORIG, occupant_id=None)],
+     room_fix(sender="room@muc.example.org/al2", nick="al2", oid="id-al"),
+     Verdict.OTHER_SENDER),
+    ("1:1: an occupant-id proves nothing", [replace(ORIGINAL, occupant_id="id-al")],
+     fix(sender="mallory@example.org", oid="id-al"), Verdict.OTHER_SENDER),
+    ("room id: a 1:1 correction of a room message", [ID_ORIG],
+     fix(chat=ROOM, replaces="g3", sender="room@muc.example.org/al", oid="id-al"),
+     Verdict.OTHER_SENDER),
 ]
 
 
@@ -208,7 +248,8 @@ def test_an_omemo2_envelope_carries_the_correction_inside() -> None:
 
 
 def test_serialised_fields() -> None:
-    full = replace(fix(), original_body="teh", applied_to="L1", occupant="tok")
+    full = replace(fix(), original_body="teh", applied_to="L1", occupant="tok",
+                   occupant_id="stable")
     assert message_from_bytes(ME, message_to_bytes(full)) == full
     assert message_from_bytes(ME, message_to_bytes(ORIGINAL)) == ORIGINAL
 

@@ -125,6 +125,44 @@ def test_room_message_origins() -> None:
     assert ms.room_timestamp(bad, ROOM, NOW) == NOW  # malformed: kept, stamped now
 
 
+OID = "urn:xmpp:occupant-id:0"
+
+
+def test_occupant_id_is_a_feature_of_the_room() -> None:
+    query = xml("<query xmlns='http://jabber.org/protocol/disco#info'>"
+                f"<feature var='{OID}'/></query>")
+    assert ms.room_features(query).occupant_id
+    assert not ms.room_features(xml("<query xmlns='http://jabber.org/protocol/disco#info'>"
+                                    "<feature var='urn:xmpp:occupant-id:1'/></query>")
+                                ).occupant_id
+
+
+@pytest.mark.parametrize(("extra", "expected"), [
+    (f"<occupant-id xmlns='{OID}' id='abc='/>", "abc="),
+    ("", None),
+    (f"<occupant-id xmlns='{OID}'/>", None),  # no id
+    (f"<occupant-id xmlns='{OID}' id=''/>", None),
+    (f"<occupant-id xmlns='{OID}' id='{'x' * 257}'/>", None),  # too long
+    (f"<occupant-id xmlns='{OID}' id='a'/><occupant-id xmlns='{OID}' id='b'/>", None),
+    ("<occupant-id xmlns='urn:example:other' id='abc'/>", None),
+    (f"<x xmlns='urn:example'><occupant-id xmlns='{OID}' id='deep'/></x>", None),
+])
+def test_occupant_id_read_only_where_the_room_announces_it(extra: str,
+                                                           expected: str | None) -> None:
+    msg = groupchat("bob", extra)
+    on = ms.room_message(msg, CHAT, "bob", ms.Writer(False, None, True), "me@example.test",
+                         "L", NOW, None)
+    off = ms.room_message(msg, CHAT, "bob", ms.Writer(False, None), "me@example.test", "L",
+                          NOW, None)
+    assert on is not None and on.occupant_id == expected
+    assert off is not None and off.occupant_id is None  # a room without XEP-0421: never
+    pres = xml(f"<presence xmlns='jabber:client' from='{ROOM}/bob'><x xmlns='{USER}'>"
+               f"<item role='participant'/></x>{extra}</presence>")
+    read_on, read_off = ms.room_presence(pres, occupant_ids=True), ms.room_presence(pres)
+    assert read_on is not None and read_on.occupant.occupant_id == expected
+    assert read_off is not None and read_off.occupant.occupant_id is None
+
+
 def test_subject_only_without_body() -> None:
     assert ms.subject_of(xml("<message xmlns='jabber:client' type='groupchat'>"
                              "<subject>Plans</subject></message>")) == "Plans"

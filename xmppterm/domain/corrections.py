@@ -7,10 +7,13 @@ only when all of these hold, else it is shown as a message of its own, marked:
   to it, for clients that name the last correction instead of the first message);
 - it was written by the same person: both ours (a correction from our other device, a
   carbon or a reflection), or both from the contact (1:1: the same bare JID); in a room
-  the same real JID when the room told both, otherwise the same nick and the same
-  continuous presence of that occupant (`ChatMessage.occupant`, set by core only while
-  it saw the occupant present since before the message): a nick taken over by someone
-  else, after a leave or a reconnect, corrects nothing;
+  where both carry the room's XEP-0421 occupant-id (`ChatMessage.occupant_id`, read only
+  from a room that announces it) that id decides: the same id is the same person, also
+  after a nick change or a rejoin (unless real JIDs the room told for both differ), a
+  different one is not; else the same real JID when the room told both, otherwise the
+  same nick and the same continuous presence of that occupant (`ChatMessage.occupant`,
+  set by core only while it saw the occupant present since before the message): a nick
+  taken over by someone else, after a leave or a reconnect, corrects nothing;
 - the encryption class matches: plaintext corrects plaintext only; an OMEMO message
   only an OMEMO one, from a device trusted at least as much (a correction from an
   unverified device never changes a verified message); undecryptable ones never.
@@ -61,7 +64,12 @@ def same_writer(original: ChatMessage, correction: ChatMessage) -> Verdict:
         return Verdict.APPLY  # both ours, in the same chat
     if not correction.in_room:
         return Verdict.APPLY if original.sender == correction.sender else Verdict.OTHER_SENDER
-    if not _occupant_jid(original.sender) and not _occupant_jid(correction.sender):
+    real = not _occupant_jid(original.sender) and not _occupant_jid(correction.sender)
+    if original.occupant_id is not None and correction.occupant_id is not None:
+        same = original.occupant_id == correction.occupant_id and \
+            (not real or original.sender == correction.sender)  # ids and JIDs must agree
+        return Verdict.APPLY if same else Verdict.OTHER_SENDER
+    if real:
         return Verdict.APPLY if original.sender == correction.sender else Verdict.OTHER_SENDER
     if original.nick != correction.nick:
         return Verdict.OTHER_SENDER

@@ -61,6 +61,10 @@ class ChatMessage:
     # changed; such a record is kept (duplicates, the outbox) but never shown by itself
     occupant: str | None = None  # a room message: the writer's continuous presence, as
     # core saw it when it arrived (None: not established)
+    occupant_id: str | None = None  # a room message: the writer's XEP-0421 occupant-id,
+    # set by protocol only when the room announces urn:xmpp:occupant-id:0 (it then replaces
+    # any id a client sends): the room's stable id of the person, kept across nick changes
+    # and rejoins. `occupant` is ours (one presence as core saw it), this one the room's
 
     @property
     def in_room(self) -> bool:

@@ -78,6 +78,8 @@ class Occupant:
     jid: str | None = None
     show: str = "available"  # available, away, chat, dnd, xa
     status: str = ""
+    occupant_id: str | None = None  # XEP-0421, only from a room that announces it: the
+    # room's stable id of this person (same across nick changes and rejoins); opaque
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,6 +94,8 @@ class RoomFeatures:
     password: bool = False
     archived: bool = False  # urn:xmpp:mam:2 on the room
     moderation: bool = False  # urn:xmpp:message-moderate:0 (XEP-0425)
+    occupant_id: bool = False  # urn:xmpp:occupant-id:0 (XEP-0421): the room strips the
+    # occupant-ids clients send and adds its own; read only then
     name: str = ""
 
     @property

@@ -21,7 +21,7 @@ def message_to_bytes(msg: ChatMessage) -> bytes:
         data["nick"] = msg.nick
     for key, value in (("rid", msg.remote_id), ("repl", msg.replaces),
                        ("orig", msg.original_body), ("appl", msg.applied_to),
-                       ("occ", msg.occupant)):
+                       ("occ", msg.occupant), ("ocid", msg.occupant_id)):
         if value is not None:
             data[key] = value
     return json.dumps(data, ensure_ascii=False).encode("utf-8")
@@ -36,6 +36,7 @@ def message_from_bytes(account: AccountId, blob: bytes) -> ChatMessage:
         stanza_id=d.get("sid"), origin_id=d.get("oid"), error=d.get("err"),
         nick=d.get("nick"), remote_id=d.get("rid"), replaces=d.get("repl"),
         original_body=d.get("orig"), applied_to=d.get("appl"), occupant=d.get("occ"),
+        occupant_id=d.get("ocid"),
     )
 
 

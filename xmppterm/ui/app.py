@@ -121,6 +121,7 @@ class XmppTermApp(App[None]):
         self.notice(WELCOME)
         if self.theme_problem:
             self.notice(self.theme_problem, error=True)
+        self.composer.set_last_own(lambda: self.chats.current.correctable())
         self.show_current()
         self.composer.focus_input()
         if self.gate is not None and self.gate.locked:
@@ -279,6 +280,7 @@ class XmppTermApp(App[None]):
         contacts = self.contacts.get(account) if account is not None else None
         self.composer.set_jids(contacts.jids() if contacts is not None else [])
         self.composer.set_nicks(self.rooms.completion_nicks(buffer.key))
+        self.composer.set_chat(buffer.key)
 
     # -- input -----------------------------------------------------------------------------
     async def on_composer_submitted(self, message: Composer.Submitted) -> None:

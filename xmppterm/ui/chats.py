@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import Enum
 
+from ..domain.corrections import last_own
 from ..domain.ids import ChatKey
 from ..domain.messages import ChatMessage, Delivery, Direction
 from .render import LogEntry, NoticeLine
@@ -32,6 +33,7 @@ class Buffer:
     entries: list[LogEntry] = field(default_factory=list)
     unread: int = 0
     stranger: bool = False
+    partial: bool = False  # may lack the chat's newest messages (opened at a search result)
 
     @property
     def title(self) -> str:
@@ -44,6 +46,14 @@ class Buffer:
             if isinstance(entry, ChatMessage) and entry.id == message_id:
                 return index
         return None
+
+    def correctable(self) -> str | None:
+        """The body of our message that /correct changes, if this buffer shows it: the
+        chat's last message, ours and sent (core's rule, domain.corrections.last_own)."""
+        if self.key is None or self.partial:
+            return None
+        mine, _ = last_own([e for e in self.entries if isinstance(e, ChatMessage)])
+        return mine.body if mine is not None else None
 
     def add(self, entry: LogEntry, limit: int) -> None:
         self.entries.append(entry)
@@ -102,9 +112,12 @@ class Chats:
         # Lines that arrived before the history (notices, a message racing the store) stay.
         kept = [e for e in buffer.entries if isinstance(e, NoticeLine) or e.id not in known]
         if at is not None and history:
+            # Without messages of its own before, the buffer is the window only.
+            buffer.partial |= not any(isinstance(e, ChatMessage) for e in buffer.entries)
             buffer.entries = self._around(buffer.entries, history, kept)
         else:
             buffer.entries = [*history, *kept][-self.max_entries:]
+            buffer.partial = False
         if focus:
             self.select(self.buffers.index(buffer))
         return buffer
@@ -156,6 +169,7 @@ class Chats:
             buffer.entries[found] = message
             return buffer, Change.REPLACED
         buffer.add(message, self.max_entries)
+        buffer.partial = False  # a new message: the newest there is
         if buffer is not self.current and message.direction is Direction.INCOMING:
             buffer.unread += 1
         return buffer, Change.APPENDED

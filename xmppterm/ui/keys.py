@@ -45,6 +45,8 @@ KEY_HELP: list[tuple[str, str]] = [
     ("Alt+1 … Alt+9", "buffer 1 … 9 (1 is the status buffer)"),
     ("PageUp, PageDown", "scroll the log"),
     ("Up, Down", "composer history"),
+    ("Up (empty line)", "in a chat whose last message is yours: that message as "
+                        "'/correct TEXT', to edit and send; Esc drops it, Up again: history"),
     ("Tab", "complete a command, a JID after /msg and /query, or in a room an occupant's "
             "nick ('nick: ' at the start of the line); again: next match"),
     ("Enter", "send the line, or run the command"),

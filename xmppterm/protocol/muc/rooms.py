@@ -128,6 +128,7 @@ class RoomOps:
     async def _join(self, room: Room, history_since: datetime | None) -> None:
         assert room.outcome is not None and room.subject_seen is not None  # set by join()
         before = await self.features(room.jid)
+        room.features = before or room.features  # the join's presences are read with it
         self._client.send(self._join_stanza(room, before, history_since))
         try:
             why = await asyncio.wait_for(asyncio.shield(room.outcome), JOIN_TIMEOUT)
@@ -250,8 +251,9 @@ class RoomOps:
 
     # -- presences (rows of translate.ROOM_HANDLERS) ---------------------------------------
     def presence(self, stanza: Any) -> None:
-        read = ms.room_presence(stanza.xml)
-        room = self._rooms.get(read.room) if read is not None else None
+        found = ms.split_occupant(stanza.xml.get("from"))
+        room = self._rooms.get(found[0]) if found is not None else None
+        read = ms.room_presence(stanza.xml, room is not None and room.features.occupant_id)
         if read is None or room is None:
             return
         if read.own:
@@ -356,7 +358,8 @@ class RoomOps:
             self._flush(room)
         now = datetime.now(UTC)
         occupant = room.table.occupants.get(nick)
-        writer = ms.Writer(own=nick == room.nick, real=occupant.jid if occupant else None)
+        writer = ms.Writer(nick == room.nick, occupant.jid if occupant else None,
+                           room.features.occupant_id)
         chat = ms.room_message(xml, self._key(room.jid), nick, writer, self._tr.ctx.own,
                                uuid.uuid4().hex, ms.room_timestamp(xml, room.jid, now),
                                ms.room_stanza_id(xml, room.jid))
@@ -374,7 +377,8 @@ class RoomOps:
         real = ms.archived_real_jid(inner)
         own = real == self._tr.ctx.own if real else (entry is not None and nick == entry.nick)
         now = datetime.now(UTC)
-        chat = ms.room_message(inner, self._key(room), nick, ms.Writer(own, real),
+        ids = entry is not None and entry.features.occupant_id
+        chat = ms.room_message(inner, self._key(room), nick, ms.Writer(own, real, ids),
                                self._tr.ctx.own, uuid.uuid4().hex,
                                min(stamp, now) if stamp else now, result_id)
         if chat is not None:

@@ -5,7 +5,9 @@ Who may say what: the caller decides which room a stanza may speak for (a room w
 joined); here a `<stanza-id>` counts only when `by` is that room, a `<delay>` only when
 the room (or its service) put it there, an origin-id only on our own reflections (an
 occupant who copied another's origin-id could otherwise have the store drop the
-other's message as a duplicate). A nick is the occupant JID's resource, kept raw: it
+other's message as a duplicate), an XEP-0421 occupant-id only when the caller says the
+room announced urn:xmpp:occupant-id:0 (such a room replaces the ones clients send; any
+other room passes them on unchecked). A nick is the occupant JID's resource, kept raw: it
 may hold '/', '@', controls or bidi marks (sanitising is the UI's job), and none of it
 breaks reading.
 """
@@ -36,6 +38,7 @@ DISCO_INFO = "http://jabber.org/protocol/disco#info"
 XDATA = "jabber:x:data"
 MAM = "urn:xmpp:mam:2"
 MODERATE = "urn:xmpp:message-moderate:0"
+OCCUPANT_ID = "urn:xmpp:occupant-id:0"
 STANZAS = "urn:ietf:params:xml:ns:xmpp-stanzas"
 MAX_NICK = 1023  # bytes, as a JID resource
 MAX_TEXT = 1024  # status texts, reasons, subjects are cut here
@@ -60,6 +63,13 @@ JOIN_ERRORS = {
 
 def _short(value: str | None) -> str | None:
     return value if value and len(value) <= st.MAX_ID else None
+
+
+def occupant_id(stanza: ET.Element) -> str | None:
+    """The XEP-0421 id of the one `<occupant-id>` of a room's stanza (None for none,
+    several, empty or too long). Only for a room that announces the feature."""
+    found = stanza.findall(f"{{{OCCUPANT_ID}}}occupant-id")
+    return _short(found[0].get("id")) if len(found) == 1 else None
 
 
 def split_occupant(text: str | None) -> tuple[str, str] | None:
@@ -114,8 +124,9 @@ class RoomPresence:
         return ""
 
 
-def room_presence(stanza: ET.Element) -> RoomPresence | None:
-    """An available or unavailable presence from an occupant JID with `<x muc#user>`."""
+def room_presence(stanza: ET.Element, occupant_ids: bool = False) -> RoomPresence | None:
+    """An available or unavailable presence from an occupant JID with `<x muc#user>`;
+    its occupant-id only with `occupant_ids` (the room announces XEP-0421)."""
     kind = stanza.get("type", "")
     found = split_occupant(stanza.get("from"))
     x = stanza.find(X_USER)
@@ -131,7 +142,8 @@ def room_presence(stanza: ET.Element) -> RoomPresence | None:
         affiliation=_enum(Affiliation, item.get("affiliation"), "none"),  # type: ignore[arg-type]
         jid=real.bare if real is not None else None,
         show=show if show in SHOWS else "available",
-        status=(stanza.findtext(f"{st.CLIENT}status") or "")[:MAX_TEXT])
+        status=(stanza.findtext(f"{st.CLIENT}status") or "")[:MAX_TEXT],
+        occupant_id=occupant_id(stanza) if occupant_ids else None)
     codes = status_codes(stanza)
     new_nick = item.get("nick") if NICK_CHANGED in codes and kind else None
     if new_nick is not None and not 0 < len(new_nick.encode("utf-8", "surrogatepass")) <= MAX_NICK:
@@ -178,7 +190,8 @@ def room_features(query: ET.Element) -> RoomFeatures:
         non_anonymous="muc_nonanonymous" in have, members_only="muc_membersonly" in have,
         persistent="muc_persistent" in have, public="muc_hidden" not in have,
         moderated="muc_moderated" in have, password="muc_passwordprotected" in have,
-        archived=MAM in have, moderation=MODERATE in have, name=name)
+        archived=MAM in have, moderation=MODERATE in have,
+        occupant_id=OCCUPANT_ID in have, name=name)
 
 
 def room_stanza_id(message: ET.Element, room: str) -> str | None:
@@ -208,11 +221,13 @@ def subject_of(message: ET.Element) -> str | None:
 
 @dataclass(frozen=True, slots=True)
 class Writer:
-    """Who wrote a room message, as the caller knows: our own nick then, and the real
-    JID of the writer (occupant table, or the archive's record)."""
+    """Who wrote a room message, as the caller knows: our own nick then, the real JID of
+    the writer (occupant table, or the archive's record), and whether the room announces
+    XEP-0421 (then the message's occupant-id is the room's and is read)."""
 
     own: bool
     real: str | None
+    occupant_ids: bool = False
 
 
 def room_message(message: ET.Element, chat: ChatKey, nick: str, writer: Writer, own_jid: str,
@@ -224,17 +239,18 @@ def room_message(message: ET.Element, chat: ChatKey, nick: str, writer: Writer, 
     body = st.body_of(message)
     if not body:
         return None
+    stable = occupant_id(message) if writer.occupant_ids else None
     if writer.own:
         return ChatMessage(id=local_id, chat=chat, direction=Direction.OUTGOING, sender=own_jid,
                            body=body, timestamp=stamp, delivery=Delivery.DELIVERED,
                            stanza_id=stanza_id,
                            origin_id=st.origin_id(message) or _short(message.get("id")),
-                           nick=nick, replaces=st.replaces(message))
+                           nick=nick, replaces=st.replaces(message), occupant_id=stable)
     return ChatMessage(id=local_id, chat=chat, direction=Direction.INCOMING,
                        sender=writer.real or f"{chat.jid}/{nick}", body=body, timestamp=stamp,
                        stanza_id=stanza_id, nick=nick,
                        remote_id=st.origin_id(message) or st.remote_id(message),
-                       replaces=st.replaces(message))
+                       replaces=st.replaces(message), occupant_id=stable)
 
 
 def archived_real_jid(message: ET.Element) -> str | None:

@@ -1,6 +1,9 @@
 """Composer: the one-line input, with a prompt naming the identity you write as.
 
-Up/Down walk the history (kept in memory for this run only), Tab completes command
+Up/Down walk the history (kept in memory for this run only); Up in an empty line, before
+any history, first brings back our last message in the chat shown as `/correct TEXT`
+to edit (as in Conversations, Gajim and Dino; Escape abandons it, a second Up goes on
+into the history). Tab completes command
 names and, after `/msg `, `/query ` and the contact commands (JID_COMMANDS), the JIDs of
 the current identity's roster; in a room, the occupants' nicks (`nick: ` at the start of
 the line, `nick ` later in it and after NICK_COMMANDS); pressing Tab again cycles through
@@ -11,10 +14,12 @@ from __future__ import annotations
 
 import os
 from bisect import bisect_left
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import ClassVar
 
 from rich.text import Text
+from textual import events
+from textual.actions import SkipAction
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.message import Message
@@ -22,6 +27,8 @@ from textual.widget import Widget
 from textual.widgets import Input, Static
 
 from ...domain.commands import complete
+from ...domain.ids import ChatKey
+from ...domain.sanitize import clean_body
 from ..keys import ALT_DIGIT_KEYS
 
 HISTORY_LIMIT = 500
@@ -33,6 +40,16 @@ def over_ssh() -> bool:
 CANDIDATE_LIMIT = 100
 JID_COMMANDS = ("/msg ", "/query ", "/remove ", "/rename ", "/block ", "/unblock ")
 NICK_COMMANDS = ("/kick ", "/ban ", "/voice ", "/devoice ")
+RECALL = "/correct "  # Up in an empty line: our last message, to correct
+
+
+def fits_one_line(text: str) -> bool:
+    """True when `text` can be put into the Input as it is. Input draws its value raw:
+    a control character would reach the terminal (ESC sequences), a line break or tab
+    would break the line, a bidi control would reorder it; such text (even our own, it
+    may have been pasted or come from another of our devices) is not put there."""
+    return bool(text.strip()) and "\n" not in text and "\t" not in text \
+        and clean_body(text) == text
 
 
 def nick_candidates(value: str, nicks: Sequence[str]) -> list[str]:
@@ -74,6 +91,15 @@ def candidates(value: str, jids: Sequence[str], nicks: Sequence[str] = ()) -> li
     return []
 
 
+def pasteable(text: str) -> str:
+    """The first line of a paste, with control characters (an ESC that would start a
+    terminal sequence, C1 controls, DEL) shown as U+FFFD: Textual's Input writes what
+    it holds to the terminal as it is, and pasted text comes from anywhere."""
+    line = text.splitlines()[0] if text else ""
+    return "".join("\ufffd" if (ord(c) < 0x20 or 0x7F <= ord(c) < 0xA0) and c != "\t"
+                   else c for c in line).replace("\t", " ")
+
+
 class ComposerInput(Input):
     """The Input with history and completion bindings."""
 
@@ -81,6 +107,7 @@ class ComposerInput(Input):
         Binding("up", "history(-1)", "Previous line", show=False),
         Binding("down", "history(1)", "Next line", show=False),
         Binding("tab", "complete", "Complete", show=False),
+        Binding("escape", "abandon", "Abandon the correction", show=False),
     ]
 
     def __init__(self, *, id: str | None = None) -> None:
@@ -88,6 +115,9 @@ class ComposerInput(Input):
                          compact=True)
         self.jids: Sequence[str] = ()
         self.nicks: Sequence[str] = ()  # the occupants of the room shown, for Tab
+        # The body of our last message in the chat shown, if /correct may change it.
+        self.last_own: Callable[[], str | None] = lambda: None
+        self._recalled: str | None = None  # the line Up brought back to correct, if shown
 
         self._history: list[str] = []
         self._hist_pos: int | None = None
@@ -106,17 +136,21 @@ class ComposerInput(Input):
             del self._history[:-HISTORY_LIMIT]
         self._hist_pos = None
         self._draft = ""
+        self._recalled = None
 
     def _put(self, value: str) -> None:
         self.value = value
         self.cursor_position = len(value)
 
     def action_history(self, step: int) -> None:
+        if step < 0 and self._hist_pos is None and not self.value and self._recall():
+            return
         if not self._history:
             return
         if self._hist_pos is None:
             if step > 0:
                 return
+            self._recalled = None  # into the history: the line is kept as the draft
             self._draft = self.value
             self._hist_pos = len(self._history)
         self._hist_pos = max(0, self._hist_pos + step)
@@ -125,6 +159,31 @@ class ComposerInput(Input):
             self._put(self._draft)
         else:
             self._put(self._history[self._hist_pos])
+
+    def _recall(self) -> bool:
+        """Our last message in this chat, as `/correct TEXT` to edit; False if none
+        (or one that cannot be shown on one line: then Up is the history, silently)."""
+        body = self.last_own()
+        if body is None or not fits_one_line(body):
+            return False
+        self._recalled = RECALL + body
+        self._put(self._recalled)
+        return True
+
+    def action_abandon(self) -> None:
+        """Escape: drop the correction brought back by Up (else Escape is the app's)."""
+        if not (self._recalled and self.value.startswith(RECALL)):
+            raise SkipAction()
+        self._recalled = None
+        self._put("")
+
+    def drop_recall(self) -> None:
+        """Take a correction brought back by Up off the line (into the history if edited)."""
+        if self._recalled and self.value.startswith(RECALL):
+            if self.value != self._recalled:
+                self.remember(self.value)
+            self._put("")
+        self._recalled = None
 
     def action_complete(self) -> None:
         if self._cycle and self.value == self._cycle[self._cycle_at]:
@@ -135,6 +194,17 @@ class ComposerInput(Input):
             if not self._cycle:
                 return
         self._put(self._cycle[self._cycle_at])
+
+    def _on_paste(self, event: events.Paste) -> None:
+        event.prevent_default()  # not Input's own paste as well: it keeps control codes
+        event.stop()
+        line = pasteable(event.text)
+        if line:
+            selection = self.selection
+            if selection.is_empty:
+                self.insert_text_at_cursor(line)
+            else:
+                self.replace(line, *selection)
 
 
 class Composer(Widget):
@@ -162,6 +232,7 @@ class Composer(Widget):
         super().__init__(id=id)
         self._low_bandwidth = low_bandwidth
         self._sending = False  # the input is being emptied because its line was sent
+        self._chat: ChatKey | None = None  # the chat shown
 
     def compose(self) -> ComposeResult:
         yield Static(Text("[no identity] "), id="prompt")
@@ -186,6 +257,18 @@ class Composer(Widget):
 
     def set_nicks(self, nicks: Sequence[str]) -> None:
         self.input.nicks = nicks
+
+    def set_last_own(self, last_own: Callable[[], str | None]) -> None:
+        """Where Up in an empty line finds the body of our last message in the chat shown."""
+        self.input.last_own = last_own
+
+    def set_chat(self, chat: ChatKey | None) -> None:
+        """The buffer shown is `chat`: a correction brought back by Up in another chat
+        leaves the line (kept in the history if it was edited), so that it cannot
+        change this chat's message."""
+        if chat != self._chat:
+            self._chat = chat
+            self.input.drop_recall()
 
     def focus_input(self) -> None:
         self.input.focus()
