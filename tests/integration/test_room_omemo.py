@@ -168,6 +168,7 @@ async def test_an_absent_member_reads_the_archive_and_a_restart_keeps_the_histor
             await bob_peer.wait_for_devices(erin.jid)
         async with identity(prosody, alice, tmp_path / "a", "alice") as a:
             await join(a, room, "alice", bob_peer)
+            await keys_known(a, bob.jid, erin.jid)  # erin is away: her keys come from her server
             away = f"while erin was away {secrets.token_hex(4)}"
             await delivered(a, (await say(a, room, away)).message.id)  # erin is a member
             from_bob = f"bob too {secrets.token_hex(4)}"
@@ -189,6 +190,7 @@ async def test_an_absent_member_reads_the_archive_and_a_restart_keeps_the_histor
                 assert away in bodies and from_bob in bodies  # from the store
                 assert all(m.encryption is not Encryption.UNDECRYPTABLE for m in opened.history)
                 await join(e, room, "erin")
+                await keys_known(e, alice.jid, bob.jid)
                 back = f"erin is back {secrets.token_hex(4)}"
                 await say(e, room, back)
                 assert (await a.events.wait(ev.MessageReceived,

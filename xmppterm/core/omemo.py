@@ -92,6 +92,26 @@ async def _within(work: Coroutine[Any, Any, T]) -> T:
         raise Slow(task) from None
 
 
+async def refused(store: Store, emit: EventSink, msg: ChatMessage, reason: str) -> None:
+    """An outbox message whose sealing was refused: FAILED with the reason (nothing left)."""
+    await store.update_message(msg.with_delivery(Delivery.FAILED, reason))
+    emit(ev.MessageDeliveryChanged(msg.chat.account, msg.chat, msg.id, Delivery.FAILED, reason))
+
+
+async def sealed_as(store: Store, emit: EventSink, msg: ChatMessage, sealed: Sealed
+                    ) -> ChatMessage:
+    """`msg` marked as it was sealed (stored and shown if that changed its mark), after
+    telling which devices it could not be encrypted for."""
+    if sealed.skipped:
+        emit(ev.Notice(msg.chat.account, "Not encrypted for these devices, whose keys could "
+                       f"not be fetched: {', '.join(sealed.skipped)}.", msg.chat))
+    if sealed.encryption is not msg.encryption:
+        msg = replace(msg, encryption=sealed.encryption)
+        await store.update_message(msg)
+        emit(ev.MessageReceived(msg.chat.account, msg))
+    return msg
+
+
 def port_of(link: Any) -> OmemoPort | None:
     """The OMEMO side of an online link (None for links without OMEMO)."""
     port: OmemoPort | None = getattr(link, "omemo", None) if link is not None else None
@@ -213,27 +233,15 @@ class ChatOmemo:
             except OmemoRefused as exc:
                 if isinstance(exc, Undecided) and not getattr(link, "online", False):
                     raise NotConnected from None  # the link went: decided next time
-                failed = msg.with_delivery(Delivery.FAILED, exc.reason)
-                await self._store.update_message(failed)
-                self._emit(ev.MessageDeliveryChanged(self.account, msg.chat, msg.id,
-                                                     Delivery.FAILED, exc.reason))
+                await refused(self._store, self._emit, msg, exc.reason)
                 return None
         if sealed is not None:
-            self.skipped_notice(msg.chat, sealed)
-            if sealed.encryption is not msg.encryption:
-                msg = replace(msg, encryption=sealed.encryption)
-                await self._store.update_message(msg)
-                self._emit(ev.MessageReceived(self.account, msg))
+            msg = await sealed_as(self._store, self._emit, msg, sealed)
         return msg, sealed
 
     @staticmethod
     def is_sealed(value: object) -> TypeGuard[Sealed]:
         return hasattr(value, "encryption") and hasattr(value, "skipped")
-
-    def skipped_notice(self, chat: ChatKey, sealed: Sealed) -> None:
-        if sealed.skipped:
-            self._emit(ev.Notice(self.account, "Not encrypted for these devices, whose keys "
-                                 f"could not be fetched: {', '.join(sealed.skipped)}.", chat))
 
     # -- incoming ------------------------------------------------------------------------
     async def incoming(self, msg: ChatMessage) -> None:

@@ -24,13 +24,13 @@ import asyncio
 import json
 import logging
 from collections.abc import Coroutine
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 from ..config import AccountConfig
 from ..domain import events as ev
 from ..domain.ids import ChatKey
-from ..domain.messages import ChatMessage, Delivery, Encryption
+from ..domain.messages import ChatMessage, Encryption
 from ..domain.omemo import ChatSecurity, ChatSecurityChanged, OmemoMode, chat_security
 from ..domain.ports import EventSink
 from ..domain.rooms import MEMBER_AFFILIATIONS, RoomState
@@ -38,7 +38,7 @@ from ..protocol.errors import RequestFailed
 from ..protocol.omemo.port import OmemoRefused, Sealed
 from ..store.store import Store
 from .link import NotConnected
-from .omemo import Outgoing, Slow, _within, port_of
+from .omemo import Outgoing, Slow, _within, port_of, refused, sealed_as
 
 log = logging.getLogger(__name__)
 ROOMS_RECORD = "omemo_rooms"
@@ -271,19 +271,10 @@ class RoomOmemo:
                 sealed = await self.seal(self._check(self._states.get(room), room),
                                          msg.body, msg.id, link)
             except OmemoRefused as exc:
-                failed = msg.with_delivery(Delivery.FAILED, exc.reason)
-                await self._store.update_message(failed)
-                self._emit(ev.MessageDeliveryChanged(self.account, msg.chat, msg.id,
-                                                     Delivery.FAILED, exc.reason))
+                await refused(self._store, self._emit, msg, exc.reason)
                 return None
         if sealed is not None:
-            if sealed.skipped:
-                self._say("Not encrypted for these devices, whose keys could not be "
-                          f"fetched: {', '.join(sealed.skipped)}.", msg.chat)
-            if sealed.encryption is not msg.encryption:
-                msg = replace(msg, encryption=sealed.encryption)
-                await self._store.update_message(msg)
-                self._emit(ev.MessageReceived(self.account, msg))
+            msg = await sealed_as(self._store, self._emit, msg, sealed)
         return msg, sealed
 
     # -- incoming ------------------------------------------------------------------------

@@ -9,6 +9,8 @@ from __future__ import annotations
 import shlex
 from dataclasses import dataclass
 
+NO_IDENTITY = "No identity is configured: there is nobody to write as."
+
 
 @dataclass(frozen=True, slots=True)
 class CommandSpec:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from ..domain.commands import Command, ParseError, PlainText, help_lines, parse
+from ..domain.commands import NO_IDENTITY, Command, ParseError, PlainText, help_lines, parse
 from ..domain.ids import AccountId, ChatKey, InvalidJid
 from ..domain.intents import CorrectMessage, Intent, SearchHistory, SendMessage, ShowRoute
 from ..domain.sanitize import clean_field
@@ -20,7 +20,6 @@ from .room_commands import COMMANDS as ROOM_COMMANDS
 from .room_commands import RoomHost, leave_before_close, room_instead, run_room_command, send_problem
 
 NO_CHAT = "No chat is open: use /msg JID TEXT"
-NO_IDENTITY = "No identity is configured: there is nobody to write as."
 
 
 class CommandHost(IdentityHost, OpenHost, RoomHost, Protocol):

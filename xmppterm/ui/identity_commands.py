@@ -11,13 +11,12 @@ from collections.abc import Callable
 from typing import Protocol
 
 from ..domain import intents as it
-from ..domain.commands import Command
+from ..domain.commands import NO_IDENTITY, Command
 from ..domain.ids import AccountId, ChatKey, InvalidJid, parse_jid
 from ..domain.ports import AccountInfo
 from ..domain.roster import Show
 from ..domain.sanitize import clean_field
 
-NO_IDENTITY = "No identity is configured: there is nobody to write as."
 SHOWS = {"online": Show.AVAILABLE, "available": Show.AVAILABLE, "chat": Show.CHAT,
          "away": Show.AWAY, "xa": Show.XA, "dnd": Show.DND}
 ALL_FLAGS = ("--all", "-a")

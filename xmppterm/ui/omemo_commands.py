@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from ..domain.commands import Command
+from ..domain.commands import NO_IDENTITY, Command
 from ..domain.ids import AccountId, ChatKey
 from ..domain.intents import Intent
 from ..domain.omemo import DeviceTrust, RemoveOwnDevice, SetChatOmemo, SetDeviceTrust, ShowOmemo
@@ -16,7 +16,6 @@ from ..domain.omemo import DeviceTrust, RemoveOwnDevice, SetChatOmemo, SetDevice
 COMMANDS = frozenset({"omemo", "fingerprint", "trust", "distrust", "verify", "devices"})
 TRUST_OF = {"trust": DeviceTrust.VERIFIED, "verify": DeviceTrust.VERIFIED,
             "distrust": DeviceTrust.DISTRUSTED}
-NO_IDENTITY = "No identity is configured: there is nobody to write as."
 
 
 class OmemoHost(Protocol):

@@ -12,14 +12,14 @@ from collections.abc import Callable
 from typing import Protocol
 
 from ..domain import rooms as r
-from ..domain.commands import Command
+from ..domain.commands import NO_IDENTITY, Command
 from ..domain.ids import AccountId, ChatKey, InvalidJid, parse_jid
 from ..domain.intents import Intent
 from ..domain.sanitize import clean_field
+from .omemo_commands import OmemoHost
 from .room_book import RoomBook
 from .room_text import bookmarks_text, jid, who_text
 
-NO_IDENTITY = "No identity is configured: there is nobody to write as."
 LEVELS = {"member": r.ModerationAction.MEMBER, "admin": r.ModerationAction.ADMIN,
           "owner": r.ModerationAction.OWNER, "none": r.ModerationAction.NONE}
 LISTS = {"owner": r.Affiliation.OWNER, "owners": r.Affiliation.OWNER,
@@ -31,18 +31,10 @@ ROLE_ACTIONS = {"kick": r.ModerationAction.KICK, "voice": r.ModerationAction.VOI
                 "devoice": r.ModerationAction.DEVOICE}
 
 
-class RoomHost(Protocol):
+class RoomHost(OmemoHost, Protocol):
+    """What the room commands need of the app: the OMEMO commands' host, and its rooms."""
+
     rooms: RoomBook
-
-    @property
-    def current_account(self) -> AccountId | None: ...
-
-    @property
-    def current_chat(self) -> ChatKey | None: ...
-
-    def dispatch(self, intent: Intent) -> None: ...
-
-    def say(self, text: str, error: bool = False) -> None: ...
 
 
 Result = Intent | str | None  # an intent to send, an error for the user, or done

@@ -24,16 +24,22 @@ from __future__ import annotations
 
 from typing import Any
 
-from omemo.session_manager import EncryptionError, NoEligibleDevices, SessionManager
+from omemo.session_manager import NoEligibleDevices, SessionManager
 from slixmpp.jid import JID
 
-from ...domain.messages import Encryption
 from ...domain.omemo import group_fingerprint
 from . import sce, wire
-from .devices import fingerprint, mark_of
+from .devices import fingerprint
 from .plugin import FALLBACK, UnverifiedDevices, XtOmemo
 from .port import OmemoRefused
-from .send import NOTHING_SENT, SealedMessage
+from .send import (
+    NOTHING_SENT,
+    SealedMessage,
+    device_problem,
+    encrypt_for,
+    mark_for,
+    ready_manager,
+)
 
 MAX_NAMED = 8  # members named in a refusal; the rest are counted
 
@@ -42,49 +48,22 @@ async def seal_group(plugin: XtOmemo, client: Any, room: str, members: frozenset
                      body: str, message_id: str) -> SealedMessage:
     """Encrypt `body` for the room `room` (a bare JID) and every device of `members`
     (bare JIDs) and our own other devices; raises OmemoRefused."""
-    try:
-        manager = await plugin.ready()
-    except RuntimeError as exc:
-        raise OmemoRefused(f"OMEMO is not running on this connection: {exc}. "
-                           f"{NOTHING_SENT}") from None
+    manager = await ready_manager(plugin)
     own = str(client.boundjid.bare)
     recipients = frozenset({*members, own})
     plaintexts = {wire.TWO: sce.make_envelope(body, own, room), wire.OLD: body.encode("utf-8")}
     async with plugin.lock:
         await plugin.refresh_device_lists({JID(jid) for jid in recipients})
-        messages, errors = await _encrypt(manager, plugin, recipients, plaintexts)
-        mark = await _mark(manager, messages, recipients)
+        try:
+            messages, errors = await encrypt_for(manager, plugin, recipients, plaintexts)
+        except UnverifiedDevices as exc:
+            raise OmemoRefused(unverified_reason(exc)) from None
+        except NoEligibleDevices as exc:
+            raise OmemoRefused(await no_device_reason(manager, plugin, exc.bare_jids)) from None
+        mark = await mark_for(manager, messages, recipients)
     stanza = wire.build(client, room, message_id, list(messages), FALLBACK, group=True)
     skipped = tuple(f"{e.bare_jid} device {e.device_id}" for e in errors)
     return SealedMessage(stanza, room, message_id, mark, skipped)
-
-
-async def _encrypt(manager: SessionManager, plugin: XtOmemo, recipients: frozenset[str],
-                   plaintexts: dict[str, bytes]) -> tuple[Any, frozenset[EncryptionError]]:
-    try:
-        return await manager.encrypt(recipients, plaintexts,
-                                     backend_priority_order=[wire.TWO, wire.OLD])
-    except UnverifiedDevices as exc:
-        raise OmemoRefused(unverified_reason(exc)) from None
-    except NoEligibleDevices as exc:
-        raise OmemoRefused(await no_device_reason(manager, plugin, exc.bare_jids)) from None
-    except Exception as exc:
-        for jid in recipients:
-            plugin.forget_fetch(jid)
-        raise OmemoRefused(f"OMEMO encryption failed ({type(exc).__name__}). "
-                           f"{NOTHING_SENT}") from None
-
-
-async def _mark(manager: SessionManager, messages: Any, recipients: frozenset[str]
-                ) -> Encryption:
-    """OMEMO_TRUSTED only when every device it was encrypted for is verified."""
-    used = {(key.bare_jid, key.device_id) for message in messages for key, _ in message.keys}
-    infos = [info for jid in sorted(recipients)
-             for info in await manager.get_device_information(jid)
-             if (info.bare_jid, info.device_id) in used]
-    if infos and all(mark_of(info) is Encryption.OMEMO_TRUSTED for info in infos):
-        return Encryption.OMEMO_TRUSTED
-    return Encryption.OMEMO_UNTRUSTED
 
 
 def _named(items: list[str]) -> str:
@@ -102,25 +81,11 @@ def unverified_reason(exc: UnverifiedDevices) -> str:
             f"or /distrust them. {NOTHING_SENT}")
 
 
-async def _why(manager: SessionManager, plugin: XtOmemo, jid: str) -> str:
-    storage = plugin.storage
-    listed = (await storage.load_list(f"/devices/{jid}/list", int)).maybe([])
-    active = [d for d in listed
-              if any((await storage.load_dict(f"/devices/{jid}/{d}/active", bool)).maybe({}).values())]
-    if not active:
-        return f"{jid} (publishes no OMEMO device)"
-    known = [i for i in await manager.get_device_information(jid) if i.device_id in active]
-    if not known:
-        return f"{jid} (their keys could not be fetched)"
-    if all(i.trust_level_name == "DISTRUSTED" for i in known):
-        return f"{jid} (you distrusted every device)"
-    return f"{jid} (no OMEMO session could be set up)"
-
-
 async def no_device_reason(manager: SessionManager, plugin: XtOmemo,
                            jids: frozenset[str]) -> str:
     """Why some members cannot get the message, naming them."""
-    names = [await _why(manager, plugin, jid) for jid in sorted(jids)]
+    names = [f"{jid} ({(await device_problem(manager, plugin, jid)).value})"
+             for jid in sorted(jids)]
     return (f"These members of the room could not read an encrypted message: {_named(names)}. "
             f"{NOTHING_SENT} Ask them to use OMEMO, or write here without encryption "
             "(/omemo off: the room's server can then read everything).")

@@ -8,6 +8,7 @@ legacy OMEMO (the body) to the others; the library picks per device.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import Enum
 from typing import Any
 
 from omemo.session_manager import EncryptionError, NoEligibleDevices, SessionManager
@@ -34,52 +35,67 @@ class SealedMessage:
     skipped: tuple[str, ...] = ()
 
 
+async def ready_manager(plugin: XtOmemo) -> SessionManager:
+    """The plugin's session manager, or OmemoRefused when OMEMO is not running."""
+    try:
+        return await plugin.ready()
+    except RuntimeError as exc:
+        raise OmemoRefused(f"OMEMO is not running on this connection: {exc}. "
+                           f"{NOTHING_SENT}") from None
+
+
 async def seal(plugin: XtOmemo, client: Any, to: str, body: str, message_id: str,
                omemo2: bool = True, replaces: str | None = None) -> SealedMessage:
     """Encrypt `body` for `to` (a bare JID); raises OmemoRefused. With `replaces`, a
     correction (XEP-0308) of our message with that id: named inside the OMEMO 2
     envelope, and outside for legacy OMEMO devices (as Conversations does)."""
-    try:
-        manager = await plugin.ready()
-    except RuntimeError as exc:
-        raise OmemoRefused(f"OMEMO is not running on this connection: {exc}. "
-                           f"{NOTHING_SENT}") from None
+    manager = await ready_manager(plugin)
     own = str(client.boundjid.bare)
     plaintexts = {wire.OLD: body.encode("utf-8")}
     if omemo2:
         plaintexts[wire.TWO] = sce.make_envelope(body, own, to, replaces=replaces)
     async with plugin.lock:
         await plugin.refresh_device_lists({JID(to)})
-        messages, errors = await _encrypt(manager, plugin, to, plaintexts)
-        mark = await _mark(manager, messages, to, own)
+        try:
+            messages, errors = await encrypt_for(manager, plugin, frozenset({to}), plaintexts,
+                                                 identifier=to)
+        except UnverifiedDevices as exc:
+            raise OmemoRefused(unverified_reason(exc, to)) from None
+        except NoEligibleDevices:
+            raise OmemoRefused(await no_device_reason(manager, plugin, to)) from None
+        mark = await mark_for(manager, messages, frozenset({to, own}))
     stanza = wire.build(client, to, message_id, list(messages), FALLBACK, replaces=replaces)
     skipped = tuple(f"{e.bare_jid} device {e.device_id}" for e in errors)
     return SealedMessage(stanza, to, message_id, mark, skipped)
 
 
-async def _encrypt(manager: SessionManager, plugin: XtOmemo, to: str,
-                   plaintexts: dict[str, bytes]) -> tuple[Any, frozenset[EncryptionError]]:
+async def encrypt_for(manager: SessionManager, plugin: XtOmemo, recipients: frozenset[str],
+                      plaintexts: dict[str, bytes], identifier: str | None = None
+                      ) -> tuple[Any, frozenset[EncryptionError]]:
+    """Encrypt for every device of `recipients`, OMEMO 2 where announced. Raises the
+    library's UnverifiedDevices and NoEligibleDevices for the caller to explain, and
+    OmemoRefused for anything else (the recipients' lists are then fetched afresh)."""
     order = [ns for ns in (wire.TWO, wire.OLD) if ns in plaintexts]
     try:
-        return await manager.encrypt(frozenset({to}), plaintexts, backend_priority_order=order,
-                                     identifier=to)
-    except UnverifiedDevices as exc:
-        raise OmemoRefused(unverified_reason(exc, to)) from None
-    except NoEligibleDevices:
-        raise OmemoRefused(await no_device_reason(manager, plugin, to)) from None
+        return await manager.encrypt(recipients, plaintexts, backend_priority_order=order,
+                                     identifier=identifier)
+    except (UnverifiedDevices, NoEligibleDevices):
+        raise
     except Exception as exc:
-        plugin.forget_fetch(to)
+        for jid in recipients:
+            plugin.forget_fetch(jid)
         raise OmemoRefused(f"OMEMO encryption failed ({type(exc).__name__}). "
                            f"{NOTHING_SENT}") from None
 
 
-async def _mark(manager: SessionManager, messages: Any, to: str, own: str) -> Encryption:
+async def mark_for(manager: SessionManager, messages: Any, recipients: frozenset[str]
+                   ) -> Encryption:
     """OMEMO_TRUSTED only when every device it was encrypted for is verified."""
-    recipients = {(key.bare_jid, key.device_id) for message in messages
-                  for key, _ in message.keys}
-    infos = [*await manager.get_device_information(to), *await manager.get_device_information(own)]
-    used = [info for info in infos if (info.bare_jid, info.device_id) in recipients]
-    if used and all(mark_of(info) is Encryption.OMEMO_TRUSTED for info in used):
+    used = {(key.bare_jid, key.device_id) for message in messages for key, _ in message.keys}
+    infos = [info for jid in sorted(recipients)
+             for info in await manager.get_device_information(jid)
+             if (info.bare_jid, info.device_id) in used]
+    if infos and all(mark_of(info) is Encryption.OMEMO_TRUSTED for info in infos):
         return Encryption.OMEMO_TRUSTED
     return Encryption.OMEMO_UNTRUSTED
 
@@ -93,19 +109,40 @@ def unverified_reason(exc: UnverifiedDevices, to: str) -> str:
             f"/trust them, or /distrust them. {NOTHING_SENT}")
 
 
-async def no_device_reason(manager: SessionManager, plugin: XtOmemo, to: str) -> str:
-    """Why no device of `to` could be encrypted for, as precisely as the state tells."""
+class Problem(Enum):
+    """Why no device of an account could be encrypted for."""
+
+    NO_DEVICE = "publishes no OMEMO device"
+    NO_KEYS = "their keys could not be fetched"
+    DISTRUSTED = "you distrusted every device"
+    NO_SESSION = "no OMEMO session could be set up"
+
+
+async def device_problem(manager: SessionManager, plugin: XtOmemo, jid: str) -> Problem:
+    """As precisely as the stored state tells, why `jid` got no encrypted key."""
     storage = plugin.storage
-    listed = (await storage.load_list(f"/devices/{to}/list", int)).maybe([])
+    listed = (await storage.load_list(f"/devices/{jid}/list", int)).maybe([])
     active = [d for d in listed
-              if any((await storage.load_dict(f"/devices/{to}/{d}/active", bool)).maybe({}).values())]
+              if any((await storage.load_dict(f"/devices/{jid}/{d}/active", bool)).maybe({}).values())]
     if not active:
-        return (f"{to} publishes no OMEMO device, so this message cannot be encrypted. "
-                f"{NOTHING_SENT} Use /omemo off to write to them without encryption.")
-    known = [i for i in await manager.get_device_information(to) if i.device_id in active]
+        return Problem.NO_DEVICE
+    known = [i for i in await manager.get_device_information(jid) if i.device_id in active]
     if not known:
-        return (f"The keys (bundles) of {to}'s OMEMO devices could not be fetched. "
-                f"{NOTHING_SENT} Try again later.")
+        return Problem.NO_KEYS
     if all(i.trust_level_name == "DISTRUSTED" for i in known):
-        return f"You distrusted every OMEMO device of {to}. {NOTHING_SENT}"
+        return Problem.DISTRUSTED
+    return Problem.NO_SESSION
+
+
+async def no_device_reason(manager: SessionManager, plugin: XtOmemo, to: str) -> str:
+    """Why no device of `to` could be encrypted for, for the user."""
+    match await device_problem(manager, plugin, to):
+        case Problem.NO_DEVICE:
+            return (f"{to} publishes no OMEMO device, so this message cannot be encrypted. "
+                    f"{NOTHING_SENT} Use /omemo off to write to them without encryption.")
+        case Problem.NO_KEYS:
+            return (f"The keys (bundles) of {to}'s OMEMO devices could not be fetched. "
+                    f"{NOTHING_SENT} Try again later.")
+        case Problem.DISTRUSTED:
+            return f"You distrusted every OMEMO device of {to}. {NOTHING_SENT}"
     return f"No OMEMO session could be set up with any device of {to}. {NOTHING_SENT}"
