@@ -156,16 +156,19 @@ class OmemoPeer(Peer):
         own, _ = await manager.get_own_device_information()
         return "".join(manager.format_identity_key(own.identity_key))
 
-    async def wait_for_devices(self, jid: str, count: int = 1, timeout: float = 20.0) -> None:
+    async def wait_for_devices(self, jid: str, count: int = 1, timeout: float = 20.0,
+                               namespace: str | None = None) -> None:
         """Until `jid` publishes at least `count` OMEMO devices (xmppterm publishes its
-        own a moment after it is online)."""
+        own a moment after it is online); with `namespace`, devices active in that one
+        (xmppterm publishes its two device lists one after the other)."""
         manager = await self.omemo.get_session_manager()
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
         while True:
             await self.omemo.refresh_device_lists({JID(jid)}, force_download=True)
             devices = await manager.get_device_information(jid)
-            if len([d for d in devices if any(active for _, active in d.active)]) >= count:
+            if len([d for d in devices if any(active and namespace in (None, ns)
+                                              for ns, active in d.active)]) >= count:
                 return
             assert loop.time() < deadline, f"{jid} published no OMEMO device"
             await asyncio.sleep(0.3)
@@ -173,7 +176,7 @@ class OmemoPeer(Peer):
     async def encrypted(self, to: str, body: str) -> Any:
         """An OMEMO (legacy) message stanza for `to`, not sent yet."""
         msg = self.make_message(mto=to, mtype="chat", mbody=body)
-        await self.wait_for_devices(to)
+        await self.wait_for_devices(to, namespace=oldmemo.oldmemo.NAMESPACE)
         stanza, errors = await self.omemo.encrypt_message(msg, JID(to))
         assert stanza is not None and not errors
         return stanza

@@ -15,10 +15,21 @@ from xmppterm.config import Config
 from xmppterm.core.manager import SessionManager
 from xmppterm.devserver import Account, ProsodyServer
 from xmppterm.domain import events as ev
+from xmppterm.domain.messages import Delivery
 from xmppterm.store.store import Store
 from xmppterm.transport.tls import client_context
 
 E = TypeVar("E", bound=ev.Event)
+
+
+def left_us(event: ev.MessageDeliveryChanged) -> bool:
+    """The message reached the server: SENT on its ack, or DELIVERED when the
+    recipient's receipt came first (the session never steps back to SENT then)."""
+    return event.delivery in (Delivery.SENT, Delivery.DELIVERED)
+
+
+class NotSeen(TimeoutError, AssertionError):
+    """No matching event in time; says which events did come, for a failure's reader."""
 
 
 class Events:
@@ -44,7 +55,12 @@ class Events:
                         return e
                 self._changed.clear()
                 await self._changed.wait()
-        return await asyncio.wait_for(find(), timeout)
+        try:
+            return await asyncio.wait_for(find(), timeout)
+        except TimeoutError:
+            seen = "\n  ".join(repr(e)[:300] for e in self.items[-40:])
+            raise NotSeen(f"no matching {kind.__name__} within {timeout} s; the last "
+                                 f"events were:\n  {seen}") from None
 
 
 class Peer(slixmpp.ClientXMPP):  # type: ignore[misc]

@@ -48,7 +48,7 @@ class RoomOmemoPeer(OmemoPeer, RoomPeer):
         msg = self.make_message(mto=room, mtype="groupchat", mbody=body)
         msg["id"] = secrets.token_hex(8)
         for jid in members:
-            await self.wait_for_devices(jid)
+            await self.wait_for_devices(jid, namespace=wire.OLD)
         stanza, errors = await self.omemo.encrypt_message(msg, {JID(j) for j in members})
         assert stanza is not None and not errors
         stanza["origin_id"]["id"] = msg["id"]

@@ -17,11 +17,10 @@ from xmppterm.domain import events as ev
 from xmppterm.domain import intents as it
 from xmppterm.domain.connection import ConnState
 from xmppterm.domain.ids import AccountId, ChatKey
-from xmppterm.domain.messages import Delivery
 from xmppterm.run import open_store
 from xmppterm.ui.app import XmppTermApp
 
-from .peers import Events, Peer
+from .peers import Events, Peer, left_us
 
 pytestmark = pytest.mark.integration
 ME = AccountId("canaryidentity")
@@ -58,7 +57,7 @@ async def test_nothing_readable_on_disk_after_a_real_session(
         peer.send_message(mto=me.jid, mbody="incoming canary 7f3a", mtype="chat")
         await events.wait(ev.MessageReceived)
         manager.dispatch(it.SendMessage(ME, ChatKey(ME, bob.jid), "outgoing canary 9c1e"))
-        await events.wait(ev.MessageDeliveryChanged, lambda e: e.delivery is Delivery.SENT)
+        await events.wait(ev.MessageDeliveryChanged, left_us)
     finally:
         await manager.shutdown()
         await store.close()

@@ -29,7 +29,7 @@ from xmppterm.domain.messages import Delivery, Direction
 from xmppterm.protocol.link import ProtocolLink
 from xmppterm.store.store import Store
 
-from .peers import Events, Peer, started
+from .peers import Events, Peer, left_us, started
 
 pytestmark = pytest.mark.integration
 ME, BEA = AccountId("me"), AccountId("bea")
@@ -204,8 +204,9 @@ async def test_pending_messages_survive_kill_9(prosody: ProsodyServer,
                 (b, Delivery.PENDING) for b in bodies]  # still there, still pending
             got = await peer_bodies(peer, bodies)
             assert got == Counter(dict.fromkeys(bodies, 1))
-            for _ in bodies:
-                await events.wait(ev.MessageDeliveryChanged, lambda e: e.delivery is Delivery.SENT)
+            for m in opened.history:
+                await events.wait(ev.MessageDeliveryChanged,
+                                  lambda e, i=m.id: e.message_id == i and left_us(e))
             assert await manager.store.pending(ME) == []
     finally:
         await peer.stop()
@@ -308,7 +309,7 @@ async def test_server_closes_the_session(prosody: ProsodyServer,
         async with running(prosody, [(ME, me)], tmp_path) as (manager, events):
             await events.wait(ev.ConnectionChanged, state_is(ME, ConnState.ONLINE))
             say(manager, chat, "before the close")
-            await events.wait(ev.MessageDeliveryChanged, lambda e: e.delivery is Delivery.SENT)
+            await events.wait(ev.MessageDeliveryChanged, left_us)
             prosody.shell(f"c2s:close('{me.jid}')")  # no resumption after this
             await online_again(events, ME)
             say(manager, chat, "after the close")

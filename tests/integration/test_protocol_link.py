@@ -137,7 +137,8 @@ async def test_outgoing_message_receipt_and_origin_id(pair: Pair) -> None:
     assert got["body"] == "ping from xmppterm" and got["origin_id"]["id"] == message_id
     assert got["id"] == message_id and got["request_receipt"]
     assert got["from"].bare == pair.me.jid and got["from"].resource.startswith("xt-")
-    sent = await pair.events.wait(ev.MessageDeliveryChanged)  # the server's SM ack
+    sent = await pair.events.wait(  # the server's SM ack (link events: not reordered)
+        ev.MessageDeliveryChanged, lambda e: e.delivery is Delivery.SENT)
     assert sent.delivery is Delivery.SENT and sent.message_id == message_id
     delivered = await pair.events.wait(  # the peer auto-acks
         ev.MessageDeliveryChanged, lambda e: e.delivery is Delivery.DELIVERED)
@@ -305,5 +306,6 @@ async def test_server_loss_is_reported_and_not_retried(fresh_prosody: ProsodySer
     assert "example.test" in lost.reason and not link.online
     fresh_prosody.start()
     await asyncio.sleep(3)  # slixmpp on its own would be reconnecting by now
-    assert [type(e) for e in events.items] == [ev.RosterReceived, ev.LinkUp, ev.LinkLost]
+    link_events = [type(e) for e in events.items if isinstance(e, (ev.LinkUp, ev.LinkLost))]
+    assert link_events == [ev.LinkUp, ev.LinkLost]  # lost once, never up again on its own
     await link.disconnect()
