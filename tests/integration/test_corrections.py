@@ -105,6 +105,29 @@ async def test_one_to_one(prosody: ProsodyServer) -> None:
             mgr.dispatch(it.CorrectMessage(ME, chat, "not mine"))
             refused = await events.wait(ev.SendRefused, lambda e: e.chat == chat)
             assert refused.body == "/correct not mine" and "not yours" in refused.reason
+
+            # while we edit a correction of one message, our phone sends a newer one:
+            # the correction meant for the first is refused, nothing changes or leaves
+            mgr.dispatch(it.SendMessage(ME, chat, "before the phone"))
+            before = await shown(events, "before the phone")
+            phone = await Peer(me_acc, prosody.ca_file, resource="phone").start(prosody)
+            try:
+                phone.send_message(mto=alice_acc.jid, mbody="from my phone", mtype="chat")
+                await shown(events, "from my phone")
+                mgr.dispatch(it.CorrectMessage(ME, chat, "before, fixed", before.id))
+                late = await events.wait(ev.SendRefused,
+                                         lambda e: e.body == "/correct before, fixed")
+                assert "changed while you were editing" in late.reason
+            finally:
+                await phone.stop()
+            stored = await mgr.store.get_message(ME, before.id)
+            assert stored is not None and stored.body == "before the phone"
+            got = [await alice.next_message() for _ in range(2)]
+            assert {m["body"] for m in got} == {"before the phone", "from my phone"}
+            with pytest.raises(TimeoutError):
+                while True:  # nothing else with a body: no correction left
+                    if (await alice.next_message(timeout=1.0))["body"]:
+                        break
     finally:
         await alice.stop()
         await mallory.stop()

@@ -33,7 +33,8 @@ async def test_up_in_an_empty_line_edits_our_last_message_and_enter_corrects_it(
         backend: FakeBackend) -> None:
     app = XmppTermApp(backend)
     async with app.run_test(size=(100, 24)) as pilot:
-        await open_alice(backend, pilot, message("hello?"), mine("teh answer"))
+        answer = mine("teh answer")
+        await open_alice(backend, pilot, message("hello?"), answer)
         lines = list(app.chatlog.lines)
         await pilot.press("up")
         field = app.composer.input
@@ -43,7 +44,8 @@ async def test_up_in_an_empty_line_edits_our_last_message_and_enter_corrects_it(
         await pilot.press("home", *["right"] * 9, *["delete"] * 3, *"the", "end", "!")
         assert field.value == "/correct the answer!"
         await pilot.press("enter")
-        assert backend.of_type(CorrectMessage) == [CorrectMessage(WORK, ALICE, "the answer!")]
+        assert backend.of_type(CorrectMessage) == [
+            CorrectMessage(WORK, ALICE, "the answer!", answer.id)]  # type: ignore[attr-defined]
         assert backend.of_type(SendMessage) == []
         assert field.value == ""
 
@@ -125,12 +127,12 @@ async def test_markup_in_our_message_is_shown_and_sent_as_typed(backend: FakeBac
     app = XmppTermApp(backend)
     async with app.run_test(size=(100, 24)) as pilot:
         body = "[b]x[/b] [@click=app.quit()] [/] ⚠ 👨‍👩‍👧"
-        await open_alice(backend, pilot, mine(body))
+        await open_alice(backend, pilot, mine(body, msg_id="marked"))
         await pilot.press("up")
         assert app.composer.value == "/correct " + body
         assert any(f"/correct {body}" in row for row in screen_lines(app)), screen_lines(app)
         await pilot.press("enter")
-        assert backend.of_type(CorrectMessage) == [CorrectMessage(WORK, ALICE, body)]
+        assert backend.of_type(CorrectMessage) == [CorrectMessage(WORK, ALICE, body, "marked")]
         assert app.is_running
 
 
@@ -138,19 +140,37 @@ async def test_in_a_room_it_works_the_same(backend: FakeBackend) -> None:
     app = XmppTermApp(backend)
     async with app.run_test(size=(100, 24)) as pilot:
         await enter(backend, pilot)
+        helo = room_message("helo", nick="me", direction=Direction.OUTGOING,
+                            delivery=Delivery.DELIVERED)
         backend.push(MessageReceived(WORK, room_message("hi all", nick="alice")),
-                     MessageReceived(WORK, room_message("helo", nick="me",
-                                                        direction=Direction.OUTGOING,
-                                                        delivery=Delivery.DELIVERED)))
+                     MessageReceived(WORK, helo))
         await pilot.pause()
         await pilot.press("up")
         assert app.composer.value == "/correct helo"
         await pilot.press("backspace", "backspace", *"llo", "enter")
-        assert backend.of_type(CorrectMessage) == [CorrectMessage(WORK, ROOM, "hello")]
+        assert backend.of_type(CorrectMessage) == [CorrectMessage(WORK, ROOM, "hello", helo.id)]
         backend.push(MessageReceived(WORK, room_message("hello back", nick="bob")))
         await pilot.pause()
         await pilot.press("up")
         assert app.composer.value == "/correct hello"  # the history: bob wrote last
+
+
+async def test_the_correction_names_the_message_it_was_meant_for(backend: FakeBackend) -> None:
+    """A newer message of ours arrives (from another device) while Up's correction is
+    edited: the intent still names the first, so core refuses instead of changing the
+    newer one. A /correct typed by hand names the one shown as ours last."""
+    app = XmppTermApp(backend)
+    async with app.run_test(size=(100, 24)) as pilot:
+        await open_alice(backend, pilot, mine("first", msg_id="first"))
+        await pilot.press("up", *" fixed")
+        backend.push(MessageReceived(WORK, mine("from my phone", msg_id="phone")))  # type: ignore[arg-type]
+        await pilot.pause()
+        assert app.composer.value == "/correct first fixed"
+        await pilot.press("enter")
+        await send_lines(pilot, "/correct typed")
+        assert backend.of_type(CorrectMessage) == [
+            CorrectMessage(WORK, ALICE, "first fixed", "first"),
+            CorrectMessage(WORK, ALICE, "typed", "phone")]
 
 
 async def test_another_buffer_takes_the_edit_off_the_line(backend: FakeBackend) -> None:
@@ -176,12 +196,12 @@ def test_a_buffer_opened_at_a_search_result_offers_nothing_until_a_new_message()
     buffer = chats.open(ALICE, window, stranger=False, focus=True, at="w2")  # type: ignore[arg-type]
     assert buffer.partial and buffer.correctable() is None
     chats.add_message(mine("live", msg_id="n1"), stranger=False)  # type: ignore[arg-type]
-    assert buffer.correctable() == "live"
+    assert buffer.correctable() == ("n1", "live")
     chats.open(ALICE, window, stranger=False, focus=True, at="w2")  # type: ignore[arg-type]
-    assert not buffer.partial and buffer.correctable() == "live"
+    assert not buffer.partial and buffer.correctable() == ("n1", "live")
     reopened = Chats()
     reopened.open(ALICE, window, stranger=False, focus=True)  # type: ignore[arg-type]
-    assert reopened.current.correctable() == "later in the window"
+    assert reopened.current.correctable() == ("w3", "later in the window")
     assert reopened.status.correctable() is None
 
 

@@ -68,10 +68,10 @@ async def test_correct_command_and_a_failed_correction(backend: FakeBackend) -> 
     app = XmppTermApp(backend)
     async with app.run_test(size=(100, 24)) as pilot:
         await open_alice(backend, pilot, message("mine", direction=Direction.OUTGOING,
-                                                 delivery=Delivery.DELIVERED))
+                                                 delivery=Delivery.DELIVERED, msg_id="m"))
         await pilot.press(*"/correct the right words", "enter")
         assert backend.of_type(CorrectMessage) == [
-            CorrectMessage(WORK, ALICE, "the right words")]
+            CorrectMessage(WORK, ALICE, "the right words", "m")]
         backend.push(MessageDeliveryChanged(WORK, ALICE, "not-shown", Delivery.FAILED,
                                             "refused \x1b[2J"))
         await pilot.pause()

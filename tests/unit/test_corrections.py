@@ -205,6 +205,10 @@ def test_last_own() -> None:
     assert last_own([OWN, hidden])[0] == OWN  # an applied correction is not a message
     failed = replace(OWN, delivery=Delivery.FAILED)
     assert last_own([failed])[0] is None
+    assert last_own([ORIGINAL, OWN], OWN.id)[0] == OWN  # the one the user was editing
+    newer = replace(OWN, id="O2", body="sent from my phone meanwhile")
+    moved, why = last_own([OWN, newer], OWN.id)
+    assert moved is None and "changed while you were editing" in why
     assert wire_id(OWN) == "O1"
     assert wire_id(replace(OWN, origin_id=None, remote_id="carbon-id")) == "carbon-id"
 

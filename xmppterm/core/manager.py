@@ -116,8 +116,8 @@ class SessionManager:
         match intent:
             case it.SendMessage(chat=chat, body=body):
                 await session.send(chat, body)
-            case it.CorrectMessage(chat=chat, body=body):
-                await session.correct(chat, body)
+            case it.CorrectMessage(chat=chat, body=body, target=target):
+                await session.correct(chat, body, target)
             case it.OpenChat(chat=chat, focus=focus, at=at):
                 await session.open_chat(chat, focus, at=at)
             case it.SearchHistory(text=text, chat=search_in):

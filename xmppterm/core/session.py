@@ -298,10 +298,12 @@ class AccountSession:
         self._emit(ev.RosterItemChanged(self.account, item, removed))
 
     # -- sending -------------------------------------------------------------------------
-    async def correct(self, chat: ChatKey, body: str) -> ChatMessage | None:
+    async def correct(self, chat: ChatKey, body: str,
+                      target: str | None = None) -> ChatMessage | None:
         """`/correct`: our last message in the chat gets `body`, here at once and for the
-        others by a correction (XEP-0308) sent like any message (outbox, OMEMO)."""
-        original, why = last_own(await self.corrections.history(chat))
+        others by a correction (XEP-0308) sent like any message (outbox, OMEMO). With
+        `target`, only if that is still our last message (else refused: text back)."""
+        original, why = last_own(await self.corrections.history(chat), target)
         if original is None:
             self._emit(ev.SendRefused(self.account, chat, CORRECT + body, why))
             return None

@@ -125,9 +125,16 @@ def corrected(original: ChatMessage, correction: ChatMessage) -> ChatMessage:
     return replace(original, body=correction.body, original_body=first)
 
 
-def last_own(history: Sequence[ChatMessage]) -> tuple[ChatMessage | None, str]:
+MOVED_ON = ("Your last message in this chat changed while you were editing (a newer one "
+            "was sent, perhaps from another device). Nothing was sent; the text is back: "
+            "Enter now corrects the newer one.")
+
+
+def last_own(history: Sequence[ChatMessage],
+             target: str | None = None) -> tuple[ChatMessage | None, str]:
     """Our message that `/correct` changes: the last one shown in the chat, if it is
-    ours and was not refused; else None and why."""
+    ours and was not refused (and, with `target`, has that id: the one the user was
+    editing); else None and why."""
     shown = [m for m in history if m.shown]
     if not shown:
         return None, "There is no message in this chat to correct."
@@ -140,4 +147,6 @@ def last_own(history: Sequence[ChatMessage]) -> tuple[ChatMessage | None, str]:
     if last.encryption is Encryption.UNDECRYPTABLE:
         return None, "Your last message is not readable on this device: it cannot be " \
                      "corrected from here."
+    if target is not None and last.id != target:
+        return None, MOVED_ON
     return last, ""

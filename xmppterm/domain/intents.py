@@ -21,10 +21,13 @@ class SendMessage(Intent):
 
 @dataclass(frozen=True, slots=True)
 class CorrectMessage(Intent):
-    """`/correct`: our last message in `chat` is to read `body` (XEP-0308)."""
+    """`/correct`: our last message in `chat` is to read `body` (XEP-0308). `target`:
+    the id of the message the user saw as their last one (refused if a newer one came
+    meanwhile, e.g. sent from another device); None: whichever is last."""
 
     chat: ChatKey
     body: str
+    target: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -284,7 +284,7 @@ class XmppTermApp(App[None]):
 
     # -- input -----------------------------------------------------------------------------
     async def on_composer_submitted(self, message: Composer.Submitted) -> None:
-        await run_line(self, message.text)
+        await run_line(self, message.text, message.correcting)
 
     def on_composer_edited(self, message: Composer.Edited) -> None:
         chat = self.chats.current.key

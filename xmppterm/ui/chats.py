@@ -47,13 +47,13 @@ class Buffer:
                 return index
         return None
 
-    def correctable(self) -> str | None:
-        """The body of our message that /correct changes, if this buffer shows it: the
+    def correctable(self) -> tuple[str, str] | None:
+        """(id, body) of our message that /correct changes, if this buffer shows it: the
         chat's last message, ours and sent (core's rule, domain.corrections.last_own)."""
         if self.key is None or self.partial:
             return None
         mine, _ = last_own([e for e in self.entries if isinstance(e, ChatMessage)])
-        return mine.body if mine is not None else None
+        return (mine.id, mine.body) if mine is not None else None
 
     def add(self, entry: LogEntry, limit: int) -> None:
         self.entries.append(entry)

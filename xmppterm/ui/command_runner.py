@@ -48,8 +48,9 @@ class CommandHost(IdentityHost, OpenHost, RoomHost, Protocol):
         ...
 
 
-async def run_line(host: CommandHost, line: str) -> None:
-    """Act on one composer line."""
+async def run_line(host: CommandHost, line: str, correcting: str | None = None) -> None:
+    """Act on one composer line; `correcting`: the message a /correct line brought back
+    by Up was meant for (see send)."""
     parsed = parse(line)
     if isinstance(parsed, ParseError):
         host.say(parsed.message, error=True)
@@ -60,11 +61,13 @@ async def run_line(host: CommandHost, line: str) -> None:
     elif parsed.name == "lock":
         await host.lock()
     else:
-        run_command(host, parsed)
+        run_command(host, parsed, correcting)
 
 
-def send(host: CommandHost, body: str, correct: bool = False) -> None:
-    """A message to the chat shown; with `correct`, a correction of our last one there."""
+def send(host: CommandHost, body: str, correct: bool = False,
+         correcting: str | None = None) -> None:
+    """A message to the chat shown; with `correct`, a correction of our last one there
+    (of the message `correcting`, if given: refused if ours moved on meanwhile)."""
     chat = host.current_chat
     if chat is None:
         host.say(NO_CHAT, error=True)
@@ -73,11 +76,13 @@ def send(host: CommandHost, body: str, correct: bool = False) -> None:
     if problem:
         host.say(problem, error=True)
         return
-    intent = CorrectMessage if correct else SendMessage
-    host.dispatch(intent(chat.account, chat, body))
+    if correct:
+        host.dispatch(CorrectMessage(chat.account, chat, body, correcting))
+    else:
+        host.dispatch(SendMessage(chat.account, chat, body))
 
 
-def run_command(host: CommandHost, command: Command) -> None:
+def run_command(host: CommandHost, command: Command, correcting: str | None = None) -> None:
     name, args = command.name, command.args
     if name in ("msg", "query"):
         _open(host, args[0], args[1] if len(args) > 1 else "")
@@ -91,7 +96,7 @@ def run_command(host: CommandHost, command: Command) -> None:
     elif name == "me":
         send(host, "/me " + args[0])
     elif name == "correct":
-        send(host, args[0], correct=True)
+        send(host, args[0], correct=True, correcting=correcting)
     elif name == "search":
         search(host, args[0])
     elif name in IDENTITY_COMMANDS:

@@ -115,9 +115,10 @@ class ComposerInput(Input):
                          compact=True)
         self.jids: Sequence[str] = ()
         self.nicks: Sequence[str] = ()  # the occupants of the room shown, for Tab
-        # The body of our last message in the chat shown, if /correct may change it.
-        self.last_own: Callable[[], str | None] = lambda: None
+        # (id, body) of our last message in the chat shown, if /correct may change it.
+        self.last_own: Callable[[], tuple[str, str] | None] = lambda: None
         self._recalled: str | None = None  # the line Up brought back to correct, if shown
+        self._recalled_id: str | None = None  # the message it corrects
 
         self._history: list[str] = []
         self._hist_pos: int | None = None
@@ -163,12 +164,23 @@ class ComposerInput(Input):
     def _recall(self) -> bool:
         """Our last message in this chat, as `/correct TEXT` to edit; False if none
         (or one that cannot be shown on one line: then Up is the history, silently)."""
-        body = self.last_own()
-        if body is None or not fits_one_line(body):
+        mine = self.last_own()
+        if mine is None or not fits_one_line(mine[1]):
             return False
+        self._recalled_id, body = mine
         self._recalled = RECALL + body
         self._put(self._recalled)
         return True
+
+    def correcting(self) -> str | None:
+        """For a /correct line: the id of the message it is meant for, the one Up brought
+        back (edited or not), else the one shown as ours last now; else None."""
+        if not self.value.startswith(RECALL):
+            return None
+        if self._recalled:
+            return self._recalled_id
+        mine = self.last_own()
+        return mine[0] if mine is not None else None
 
     def action_abandon(self) -> None:
         """Escape: drop the correction brought back by Up (else Escape is the app's)."""
@@ -217,9 +229,12 @@ class Composer(Widget):
     """
 
     class Submitted(Message):
-        def __init__(self, text: str) -> None:
+        """A line to send; `correcting`: the id of the message a /correct brought back
+        by Up was meant for (core refuses it if that is no longer our last one)."""
+
+        def __init__(self, text: str, correcting: str | None = None) -> None:
             super().__init__()
-            self.text = text
+            self.text, self.correcting = text, correcting
 
     class Edited(Message):
         """The text changed; `sent` when it was emptied by sending the line."""
@@ -258,8 +273,8 @@ class Composer(Widget):
     def set_nicks(self, nicks: Sequence[str]) -> None:
         self.input.nicks = nicks
 
-    def set_last_own(self, last_own: Callable[[], str | None]) -> None:
-        """Where Up in an empty line finds the body of our last message in the chat shown."""
+    def set_last_own(self, last_own: Callable[[], tuple[str, str] | None]) -> None:
+        """Where Up in an empty line finds (id, body) of our last message in the chat shown."""
         self.input.last_own = last_own
 
     def set_chat(self, chat: ChatKey | None) -> None:
@@ -287,11 +302,12 @@ class Composer(Widget):
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
         line = event.value
+        correcting = self.input.correcting()
         self.input.remember(line)
         self._sending = bool(self.input.value)
         self.input.value = ""
         if line.strip():
-            self.post_message(self.Submitted(line))
+            self.post_message(self.Submitted(line, correcting))
 
     def on_input_changed(self, event: Input.Changed) -> None:
         event.stop()
