@@ -192,3 +192,44 @@ async def test_a_slow_server_shows_the_message_pending_and_sends_it_later(
     await asyncio.sleep(0.1)
     assert link.sent == [("plain", "not decided yet")]
     await session.close()
+
+
+@pytest.mark.parametrize("found", [True, False])
+async def test_a_held_message_is_asked_about_again_while_online(
+        monkeypatch: pytest.MonkeyPatch, found: bool) -> None:
+    """Nobody could tell whether bob uses OMEMO: the message is held, pending and told,
+    then sent once his device list can be read, sealed if he has devices; never plain
+    while it is still unknown."""
+    monkeypatch.setattr("xmppterm.core.outbox.HELD_RETRIES", (0.05, 0.05, 0.05))
+    port = FakePort(devices=None)
+    link = FakeLink(port)
+    session, events = await session_with(link)
+    msg = await session.send(BOB, "held")
+    assert msg is not None and msg.delivery is Delivery.PENDING
+    assert any(isinstance(e, ev.Notice) and "asked about again" in e.text for e in events)
+    await asyncio.sleep(0.08)
+    assert link.sent == [] and port.asked >= 2  # asked again, still unknown: nothing left
+    port.found = found
+    for _ in range(50):
+        if link.sent:
+            break
+        await asyncio.sleep(0.02)
+    assert [kind for kind, _ in link.sent] == ["sealed" if found else "plain"]
+    stored = await session._store.get_message(ACC, msg.id)
+    assert stored is not None and stored.delivery is Delivery.SENT
+    await session.close()
+
+
+async def test_a_held_message_stays_pending_when_the_answer_never_comes(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("xmppterm.core.outbox.HELD_RETRIES", (0.02, 0.02))
+    port = FakePort(devices=None)
+    link = FakeLink(port)
+    session, _ = await session_with(link)
+    msg = await session.send(BOB, "held for the next connection")
+    assert msg is not None
+    await asyncio.sleep(0.15)
+    assert link.sent == [] and port.asked >= 3  # the send, then each retry
+    stored = await session._store.get_message(ACC, msg.id)
+    assert stored is not None and stored.delivery is Delivery.PENDING  # not FAILED: kept
+    await session.close()

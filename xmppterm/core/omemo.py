@@ -196,9 +196,10 @@ class ChatOmemo:
         except Slow as slow:
             return Outgoing(Encryption.PLAIN, later=slow.task)
         except (Undecided, NotConnected):
-            self._say(f"Whether {chat.jid} uses OMEMO is not known yet: the message waits in "
-                      "the outbox and leaves (encrypted if they use OMEMO) with the next "
-                      "connection.", chat, error=True)
+            self._say(f"Whether {chat.jid} uses OMEMO is not known yet (their device list "
+                      "could not be read): the message waits in the outbox, is asked about "
+                      "again in a moment and at the next connection, and leaves (encrypted "
+                      "if they use OMEMO) once that is known.", chat, error=True)
             return Outgoing(Encryption.PLAIN, hold=True)
         if not must:
             return Outgoing(Encryption.PLAIN)

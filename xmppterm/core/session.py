@@ -1,37 +1,34 @@
-"""One identity: its connection lifecycle, reconnects with jittered backoff, its outbox."""
+"""One identity: its connection lifecycle, reconnects with jittered backoff, its chats;
+what it sends goes through its outbox (core/outbox.py)."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 import random
-import uuid
 from collections.abc import Callable
-from datetime import UTC, datetime
 
 from ..config import AccountConfig
 from ..domain import events as ev
 from ..domain.connection import ConnState, Trigger, backoff_delay, next_state
-from ..domain.corrections import last_own, wire_id
 from ..domain.delivery import advance
 from ..domain.ids import ChatKey
-from ..domain.messages import ChatMessage, Delivery, Direction
+from ..domain.messages import ChatMessage, Direction
 from ..domain.omemo import NewOmemoDevice
 from ..domain.ports import EventSink
 from ..domain.roster import RosterItem, subscription_news
-from ..protocol.omemo.port import OmemoRefused, Sealed
 from ..store.store import Store
 from .archive import ArchiveTracker
-from .corrections import Corrections, refuse_mixed
-from .link import Link, LinkFactory, NotConnected
+from .corrections import Corrections
+from .link import Link, LinkFactory
 from .omemo import ChatOmemo
+from .outbox import Outbox
 from .room_omemo import RoomOmemo
 from .rooms import ROOM_EVENTS, RoomsControl
 from .secrets import PasswordUnavailable, resolve_password
 from .tasks import TaskGroup
 
 log = logging.getLogger(__name__)
-CORRECT = "/correct "  # a refused correction goes back to the composer as the command
 SEARCH_LIMIT = 200  # search results returned, newest first
 AROUND = (100, 300)  # messages loaded before and after a search result opened in its chat
 
@@ -58,8 +55,9 @@ class AccountSession:
         self.omemo.rooms = self.room_omemo
         self.rooms = RoomsControl(self, store, emit)  # group chats (core/rooms.py)
         self.corrections = Corrections(self.account, store)  # XEP-0308 (core/corrections.py)
-        self._sending = asyncio.Lock()  # one message at a time: sealing must not reorder
-        self._in_flight: set[str] = set()  # ids being handed to the link (sealing awaits)
+        self.outbox = Outbox(self.account, config.jid, store, emit, omemo=self.omemo,
+                             corrections=self.corrections, rooms=self.rooms, tasks=self._tasks,
+                             online_link=lambda: self.online_link, show=self._show)
         self._tasks.spawn(self._process_inbox())
 
     # -- lifecycle -------------------------------------------------------------------
@@ -297,105 +295,18 @@ class AccountSession:
         await self._store.save_roster(self.account, tuple(self.roster.values()))
         self._emit(ev.RosterItemChanged(self.account, item, removed))
 
-    # -- sending -------------------------------------------------------------------------
+    # -- sending (core/outbox.py) -------------------------------------------------------
     async def correct(self, chat: ChatKey, body: str,
                       target: str | None = None) -> ChatMessage | None:
-        """`/correct`: our last message in the chat gets `body`, here at once and for the
-        others by a correction (XEP-0308) sent like any message (outbox, OMEMO). With
-        `target`, only if that is still our last message (else refused: text back)."""
-        original, why = last_own(await self.corrections.history(chat), target)
-        if original is None:
-            self._emit(ev.SendRefused(self.account, chat, CORRECT + body, why))
-            return None
-        return await self.send(chat, body, original)
+        return await self.outbox.correct(chat, body, target)
 
-    async def send(self, chat: ChatKey, body: str,
-                   correcting: ChatMessage | None = None) -> ChatMessage | None:
-        """Keep the message in the outbox first, then hand it to the server if online.
-        In an OMEMO chat it is sealed first: if that fails, nothing is kept or sent and
-        SendRefused gives the text back (core/omemo.py). A room's: core/rooms.py.
-        With `correcting` (our message), a correction of it: that message shows `body`."""
-        if self.rooms.is_room(chat.jid):
-            async with self._sending:
-                return await self.rooms.send(chat, body, correcting)
-        async with self._sending:
-            message_id = uuid.uuid4().hex
-            replaces = wire_id(correcting) if correcting is not None else None
-            try:
-                out = await self.omemo.prepare(chat, body, message_id, self.online_link,
-                                               replaces=replaces)
-                if correcting is not None:
-                    refuse_mixed(correcting, out.encryption)
-            except OmemoRefused as exc:
-                shown = body if correcting is None else CORRECT + body
-                self._emit(ev.SendRefused(self.account, chat, shown, exc.reason))
-                return None
-            msg = ChatMessage(
-                id=message_id, chat=chat, direction=Direction.OUTGOING,
-                sender=self.config.jid, body=body, timestamp=datetime.now(UTC),
-                encryption=out.encryption, delivery=Delivery.PENDING, origin_id=message_id,
-                replaces=replaces, applied_to=correcting.id if correcting else None)
-            await self._store.add_message(msg)
-            shown_msg = msg if correcting is None else await self.corrections.mine(msg, correcting)
-            await self._show(shown_msg, skip=msg.id if correcting is None else None)
-            if out.later is not None:
-                self._in_flight.add(msg.id)  # a flush in between must not send it too
-                self._tasks.spawn(self._transmit_later(msg, out.later))
-            elif not out.hold:
-                await self._transmit(msg, out.sealed)
-            return msg
-
-    async def _transmit_later(self, msg: ChatMessage, work: asyncio.Future[object]) -> None:
-        """Send a message once its OMEMO decision or sealing (core/omemo.py) is done: with
-        what was sealed, else decided and sealed again (refused: marked FAILED)."""
-        await asyncio.wait([work])
-        result = None if work.cancelled() or work.exception() else work.result()
-        self._in_flight.discard(msg.id)
-        current = await self._store.get_message(self.account, msg.id)
-        if current is not None and current.delivery is Delivery.PENDING:
-            await self._transmit(current, result if self.omemo.is_sealed(result) else None)
+    async def send(self, chat: ChatKey, body: str) -> ChatMessage | None:
+        return await self.outbox.send(chat, body)
 
     async def flush_outbox(self) -> None:
-        for msg in await self._store.pending(self.account):
-            if msg.in_room:
-                continue  # a room's outbox leaves once the room is joined (core/rooms.py)
-            if not await self._transmit(msg):
-                break
-
-    async def _transmit(self, msg: ChatMessage, sealed: Sealed | None = None) -> bool:
-        if msg.id in self._in_flight:
-            return True  # a send and a flush raced: the other call sends it, once
-        self._in_flight.add(msg.id)
-        try:
-            return await self._transmit_now(msg, sealed)
-        finally:
-            self._in_flight.discard(msg.id)
-
-    async def _transmit_now(self, msg: ChatMessage, sealed: Sealed | None) -> bool:
-        link = self._link
-        if link is None or not link.online or self.state is not ConnState.ONLINE:
-            return False
-        try:
-            ready = await self.omemo.outgoing(msg, link, sealed)  # None: refused, FAILED
-            if ready is None:
-                return True
-            msg, sealed = ready
-            if link.send_sealed(sealed) if sealed is not None else send_plain(link, msg):
-                return True  # pending until the server acks it: then SENT comes as an event
-        except NotConnected:
-            return False
-        await self._store.update_message(msg.with_delivery(Delivery.SENT))
-        self._emit(ev.MessageDeliveryChanged(self.account, msg.chat, msg.id, Delivery.SENT))
-        return True
+        await self.outbox.flush()
 
     async def close(self) -> None:
         await self.disconnect()
         await self._tasks.cancel_all()
-
-
-def send_plain(link: Link, msg: ChatMessage) -> bool:
-    """Hand a plaintext message to the link; a correction names what it corrects."""
-    if msg.replaces:
-        return link.send_chat(msg.chat.jid, msg.body, msg.id, replaces=msg.replaces)
-    return link.send_chat(msg.chat.jid, msg.body, msg.id)
 
