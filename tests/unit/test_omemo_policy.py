@@ -4,6 +4,7 @@ loud plaintext, and AccountSession's send path (a refused send is not kept)."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
@@ -194,6 +195,15 @@ async def test_a_slow_server_shows_the_message_pending_and_sends_it_later(
     await session.close()
 
 
+async def until(condition: Callable[[], bool], timeout: float = 5.0) -> None:
+    """Until `condition` holds (polled; a loaded machine may be slow), else fail."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not condition():
+        assert loop.time() < deadline, "timed out"
+        await asyncio.sleep(0.01)
+
+
 @pytest.mark.parametrize("found", [True, False])
 async def test_a_held_message_is_asked_about_again_while_online(
         monkeypatch: pytest.MonkeyPatch, found: bool) -> None:
@@ -207,13 +217,10 @@ async def test_a_held_message_is_asked_about_again_while_online(
     msg = await session.send(BOB, "held")
     assert msg is not None and msg.delivery is Delivery.PENDING
     assert any(isinstance(e, ev.Notice) and "asked about again" in e.text for e in events)
-    await asyncio.sleep(0.08)
-    assert link.sent == [] and port.asked >= 2  # asked again, still unknown: nothing left
+    await until(lambda: port.asked >= 2)
+    assert link.sent == []  # asked again, still unknown: nothing left
     port.found = found
-    for _ in range(50):
-        if link.sent:
-            break
-        await asyncio.sleep(0.02)
+    await until(lambda: bool(link.sent))
     assert [kind for kind, _ in link.sent] == ["sealed" if found else "plain"]
     stored = await session._store.get_message(ACC, msg.id)
     assert stored is not None and stored.delivery is Delivery.SENT
@@ -228,8 +235,9 @@ async def test_a_held_message_stays_pending_when_the_answer_never_comes(
     session, _ = await session_with(link)
     msg = await session.send(BOB, "held for the next connection")
     assert msg is not None
-    await asyncio.sleep(0.15)
-    assert link.sent == [] and port.asked >= 3  # the send, then each retry
+    await until(lambda: port.asked >= 3)  # the send, then each retry
+    await asyncio.sleep(0.05)
+    assert link.sent == []
     stored = await session._store.get_message(ACC, msg.id)
     assert stored is not None and stored.delivery is Delivery.PENDING  # not FAILED: kept
     await session.close()
