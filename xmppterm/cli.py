@@ -104,6 +104,9 @@ def _register_parser(sub: Any) -> None:
                      "instead of STARTTLS")
     reg.add_argument("--ca-file", type=Path, default=None, metavar="PEM",
                      help="trust only this CA (or certificate) for the server")
+    reg.add_argument("--tls-pin", default=None, metavar="PIN",
+                     help="sha256/BASE64: trust only this server key (see tls_pin in the "
+                     "README); a server with another key gets nothing")
     reg.add_argument("--keep-password", choices=("store", "config", "print"), default="store",
                      help="store: in the encrypted store (asks for its passphrase; default); "
                      "config: in the config file; print: shown once, kept nowhere")

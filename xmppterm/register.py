@@ -36,6 +36,7 @@ from .domain.registration import (
     form_lines,
     generate_password,
     preset,
+    read_pin,
 )
 from .run import StartError, open_store, read_raw_config
 from .store.files import atomic_write
@@ -72,11 +73,14 @@ def request_from_args(args: argparse.Namespace, ask: Ask) -> SignUpRequest | str
         return "--direct cannot go with --tor or --proxy."
     route: RouteChoice = ("direct" if args.direct else "tor" if args.tor
                           else "proxy" if args.proxy else "default")
+    pin, problem = read_pin(args.tls_pin or "")
+    if problem:
+        return problem
     server = args.server or ask("Server (e.g. example.org): ").strip()
     return SignUpRequest(domain=server.lower(), name=args.name, route=route,
                          proxy=args.proxy or "", host=args.host or "", port=args.port,
                          tls="direct" if args.direct_tls else "starttls",
-                         ca_file=str(args.ca_file) if args.ca_file else "")
+                         ca_file=str(args.ca_file) if args.ca_file else "", tls_pin=pin)
 
 
 def register_command(args: argparse.Namespace, config_path: Path, data_dir: Path | None,

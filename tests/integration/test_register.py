@@ -146,7 +146,7 @@ async def test_the_proxy_down_means_no_registration_and_no_direct_try(
 
 def cli_args(proxy_url: str, ca: Path, keep: str, **more: Any) -> argparse.Namespace:
     values = {"server": DOMAIN, "name": "cli", "tor": True, "proxy": proxy_url, "direct": False,
-              "host": None, "port": None, "direct_tls": False, "ca_file": ca,
+              "host": None, "port": None, "direct_tls": False, "ca_file": ca, "tls_pin": None,
               "keep_password": keep, "passphrase_command": None}
     return argparse.Namespace(**{**values, **more})
 

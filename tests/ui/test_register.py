@@ -4,6 +4,7 @@ saving the identity; and /route and the route in the sidebar."""
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Mapping
 
 from textual.widgets import Button, Input
@@ -25,6 +26,9 @@ from xmppterm.ui.app import XmppTermApp
 from xmppterm.ui.screens.register import RegisterScreen, build_request
 
 from .conftest import WORK, FakeBackend, screen_lines
+
+B64 = base64.b64encode(bytes(range(32))).decode()
+PIN = f"sha256/{B64}"
 
 FORM = RegistrationForm(
     "example.org", (
@@ -107,6 +111,49 @@ def test_build_request() -> None:
     assert request == SignUpRequest("example.org", "main", "tor", port=5223, tls="direct")
     assert build_request({"domain": "x.org", "port": "ab"}, "default", False) == (
         "Port: a number from 1 to 65535.")
+
+
+def test_build_request_takes_a_key_pin_canonical_or_says_what_is_wrong() -> None:
+    request = build_request({"domain": "x.org", "tls_pin": f" sha256//{B64} "}, "default",
+                            False)
+    assert isinstance(request, SignUpRequest) and request.tls_pin == PIN
+    assert request.table("a@x.org")["tls_pin"] == PIN
+    assert build_request({"domain": "x.org", "tls_pin": ""}, "default", False) == (
+        SignUpRequest("x.org"))
+    for typed, why in ((B64, "does not start with sha256/"),
+                       ("sha256/" + B64[:-4], "holds 30 bytes"),
+                       ("sha256/\u202e" + B64, "not valid base64")):
+        problem = build_request({"domain": "x.org", "tls_pin": typed}, "default", False)
+        assert isinstance(problem, str) and problem.startswith("Key pin (tls_pin): ")
+        assert why in problem and "\u202e" not in problem
+
+
+async def test_the_key_pin_goes_to_the_sign_up_and_into_the_saved_identity() -> None:
+    signup = FakeSignUp()
+    saved: list[dict[str, object]] = []
+
+    async def save(table: dict[str, object]) -> str | None:
+        saved.append(dict(table))
+        return None
+
+    app = XmppTermApp(FakeBackend(), signup=signup, on_account_created=save)
+    async with app.run_test(size=(80, 24)) as pilot:
+        app.register()
+        await pilot.pause()
+        assert "Key pin (optional)  sha256/BASE64: only this server key" in text_of(app)
+        pin_box = app.screen.query_one("#where-tls_pin", Input)
+        pin_box.value = "sha256/abc"
+        await fill_server(pilot, app)
+        assert signup.sessions == [] and "Key pin (tls_pin): 'sha256/abc'" in text_of(app)
+        pin_box.value = f"sha256//{B64}"
+        await fill_server(pilot, app)
+        [session] = signup.sessions
+        assert session.request == SignUpRequest("example.org", tls_pin=PIN)
+        screen = app.screen
+        for index, value in ((2, "carol"), (3, "pw"), (4, "x")):
+            screen.query_one(f"#answer-{index}", Input).value = value
+        await press(pilot, app, "#create")
+        assert saved and saved[0]["tls_pin"] == PIN
 
 
 async def test_register_form_round_trip_with_a_captcha_and_a_taken_name() -> None:

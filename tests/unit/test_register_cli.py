@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 from pathlib import Path
 
 import pytest
@@ -21,6 +22,19 @@ def test_arguments_make_the_request(tmp_path: Path) -> None:
     assert args.keep_password == "store"
     asked = build_parser().parse_args(["register", "--direct"])
     assert request_from_args(asked, lambda prompt: "x.org").route == "direct"  # type: ignore[union-attr]
+
+
+def test_a_key_pin_is_taken_canonical_and_a_bad_one_refused_before_connecting(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    b64 = base64.b64encode(bytes(range(32))).decode()
+    args = build_parser().parse_args(["register", "--tls-pin", f"sha256//{b64}", "x.org"])
+    request = request_from_args(args, input)
+    assert isinstance(request, SignUpRequest) and request.tls_pin == f"sha256/{b64}"
+    code = main(["--config", str(tmp_path / "c.toml"), "--data-dir", str(tmp_path / "d"),
+                 "register", "--direct", "--tls-pin", "sha256/short", "example.org"])
+    err = capsys.readouterr().err
+    assert code == 2 and "Key pin (tls_pin): 'sha256/short'" in err
+    assert not (tmp_path / "d").exists() and not (tmp_path / "c.toml").exists()
 
 
 def test_direct_with_tor_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

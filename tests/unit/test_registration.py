@@ -3,6 +3,7 @@ the answers we send, and what the user is shown (sanitised). No network."""
 
 from __future__ import annotations
 
+import base64
 import string
 import xml.etree.ElementTree as ET
 
@@ -18,9 +19,13 @@ from xmppterm.domain.registration import (
     form_lines,
     generate_password,
     preset,
+    read_pin,
     refusal,
 )
 from xmppterm.protocol.regform import answer_query, parse_query
+
+B64_PIN = base64.b64encode(bytes(range(32))).decode()
+PIN = "sha256/" + B64_PIN
 
 PROSODY_FORM = """<query xmlns='jabber:iq:register'>
   <instructions>Choose a username and password for use with this service.</instructions>
@@ -187,6 +192,8 @@ def test_generated_passwords_are_strong_and_differ() -> None:
     (SignUpRequest("example.org", proxy="socks5://127.0.0.1:1"), "Proxy"),
     (SignUpRequest("example.org", port=70000), "Port"),
     (SignUpRequest("example.org", host="a b"), "Host"),
+    (SignUpRequest("example.org", tls_pin="sha256/abc"), "Key pin (tls_pin): 'sha256/abc'"),
+    (SignUpRequest("example.org", tls_pin=B64_PIN), "Key pin (tls_pin)"),  # no prefix
 ])
 def test_requests_are_checked(request_: SignUpRequest, problem: str) -> None:
     found = check_request(request_)
@@ -203,3 +210,24 @@ def test_the_table_names_the_route() -> None:
                          port=5223, tls="direct", ca_file="/ca.pem").table("a@x.org")
     assert full == {"jid": "a@x.org", "tls": "direct", "proxy": "socks5://10.0.0.1:1080",
                     "host": "h.onion", "port": 5223, "ca_file": "/ca.pem"}
+
+
+def test_a_key_pin_is_read_canonical_and_goes_into_the_table() -> None:
+    assert read_pin("") == ("", "") and read_pin("  ") == ("", "")
+    assert read_pin(f" sha256//{B64_PIN} ") == (PIN, "")  # curl's form, blanks around
+    assert check_request(SignUpRequest("x.org", tls_pin=PIN)) is None
+    assert SignUpRequest("x.org", tls_pin=PIN).table("a@x.org") == {
+        "jid": "a@x.org", "tls": "starttls", "tls_pin": PIN}
+    assert "tls_pin" not in SignUpRequest("x.org").table("a@x.org")
+
+
+@pytest.mark.parametrize(("typed", "why"), [
+    ("sha256/" + B64_PIN[:-4], "holds 30 bytes, not the 32 of a SHA-256"),
+    ("sha1/" + B64_PIN, "does not start with sha256/"),
+    ("sha256/\x1b[2J" + B64_PIN, "is not valid base64"),
+])
+def test_a_bad_key_pin_says_what_is_wrong_and_where_to_look(typed: str, why: str) -> None:
+    pin, problem = read_pin(typed)
+    assert pin == "" and problem.startswith("Key pin (tls_pin): ") and why in problem
+    assert "sha256/BASE64" in problem and "README" in problem
+    assert "\x1b" not in problem  # the user's own text, shown without control characters

@@ -4,6 +4,7 @@ the account table to save. No network."""
 
 from __future__ import annotations
 
+import base64
 from typing import Any
 
 import pytest
@@ -92,6 +93,7 @@ async def test_an_explicit_route_overrides_settings() -> None:
     ({}, SignUpRequest("x" * 56 + ".onion"), "onion address, which only Tor can reach"),
     ({}, SignUpRequest("example.org", route="proxy", proxy="socks5://proxy.example:1"),
      "not an IP address"),
+    ({}, SignUpRequest("example.org", tls_pin="sha256/not-a-pin"), r"Key pin \(tls_pin\)"),
 ])
 async def test_what_the_config_would_refuse_is_refused_before_connecting(
         raw: dict[str, Any], request_: SignUpRequest, words: str) -> None:
@@ -99,6 +101,17 @@ async def test_what_the_config_would_refuse_is_refused_before_connecting(
     with pytest.raises(RegistrationFailed, match=words):
         await h.service.begin(request_)
     assert h.made == []
+
+
+async def test_the_key_pin_reaches_the_connection_and_the_identity() -> None:
+    pin = "sha256/" + base64.b64encode(bytes(range(32))).decode()
+    h = Harness({})
+    session = await h.service.begin(SignUpRequest("example.org", tls_pin=pin))
+    assert h.made[0].account.tls_pins == (pin,)  # the registration connection is pinned
+    done = await session.submit({"username": "bob", "password": "pw"})
+    assert done.table["tls_pin"] == pin
+    unpinned = await h.service.begin(SignUpRequest("example.org", name="other"))
+    assert h.made[1].account.tls_pins == () and unpinned.probe.tls_pins == ()
 
 
 async def test_answers_are_checked_before_sending() -> None:

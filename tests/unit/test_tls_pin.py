@@ -24,6 +24,7 @@ from xmppterm.devserver import make_certs
 from xmppterm.domain.ids import AccountId
 from xmppterm.domain.pins import InvalidPin, format_pin, parse_pin, parse_pins
 from xmppterm.protocol.errors import FailKind, Failure, failure_reason
+from xmppterm.protocol.registration import failure_text
 from xmppterm.transport.tls import spki_pin
 
 DIGEST = bytes(range(32))
@@ -194,6 +195,17 @@ def test_pin_failure_names_the_key_the_actual_pin_and_the_danger() -> None:
     assert "does not match tls_pin in [accounts.work]" in text
     assert f'tls_pin = "{OTHER}"' in text and "intercepting" in text
     assert "no password" in text
+
+
+def test_a_sign_up_pin_failure_names_the_actual_pin_and_says_nothing_was_sent() -> None:
+    text = failure_text("example.org\u202e", Failure(FailKind.PIN, OTHER))
+    assert text.startswith("The server's key for example.org⟨U+202E⟩ does not match the key "
+                           "pin (tls_pin) you gave")
+    assert f"it presented {OTHER}" in text and "intercepting" in text
+    assert "nothing was sent (no registration, no password)" in text
+    assert f"give {OTHER} as the key pin." in text
+    odd = failure_text("example.org", Failure(FailKind.PIN, "no certificate"))
+    assert "it presented no certificate" in odd and "as the key pin" not in odd
 
 
 def test_route_shows_the_pins() -> None:

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import Literal, Protocol
 
 from .ids import InvalidJid, parse_jid
+from .pins import InvalidPin, parse_pin
 from .sanitize import clean_body, clean_field
 
 RouteChoice = Literal["default", "tor", "proxy", "direct"]
@@ -112,6 +113,7 @@ class SignUpRequest:
     port: int | None = None
     tls: Literal["starttls", "direct"] = "starttls"
     ca_file: str = ""
+    tls_pin: str = ""  # "sha256/BASE64": the connection (and the identity) trusts only this key
 
     def table(self, jid: str) -> dict[str, object]:
         """The `[accounts.NAME]` table of the identity with this JID (without password)."""
@@ -122,7 +124,8 @@ class SignUpRequest:
             table["proxy"] = self.proxy
         if self.route == "direct":
             table["tor"] = False  # explicitly DIRECT, whatever [settings] says
-        for key, value in (("host", self.host), ("port", self.port), ("ca_file", self.ca_file)):
+        for key, value in (("host", self.host), ("port", self.port), ("ca_file", self.ca_file),
+                           ("tls_pin", self.tls_pin)):
             if value:
                 table[key] = value
         return table
@@ -186,7 +189,19 @@ def check_request(request: SignUpRequest) -> str | None:
         return "Port: a number from 1 to 65535."
     if request.host and any(ch.isspace() or ch in "/@:" for ch in request.host):
         return "Host: a server name only, without spaces, / @ or :."
-    return None
+    return read_pin(request.tls_pin)[1] or None
+
+
+def read_pin(text: str) -> tuple[str, str]:
+    """A typed key pin (`tls_pin`) in canonical form ("" for none) and "", or "" and what
+    to fix."""
+    if not text.strip():
+        return "", ""
+    try:
+        return parse_pin(text), ""
+    except InvalidPin as exc:
+        return "", (f"Key pin (tls_pin): {exc}. Write it as sha256/BASE64 (README, tls_pin: "
+                    "how to read it from the server).")
 
 
 def normalise(fld: FormField, text: str) -> tuple[str, ...] | str:

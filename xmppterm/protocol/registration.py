@@ -3,9 +3,10 @@
 `RegistrationClient` is an `XmppClient` that never authenticates: the same connector
 (SOCKS5 with remote DNS, or direct), the same TLS rules (STARTTLS required or direct
 TLS, certificate verified against the domain, nothing but `<starttls/>` before TLS),
-the same bounded parser. Once the stream is secure it stops at the stream features
-and lets `Registration` send its two IQs; an IQ of `jabber:iq:register` is refused
-at the socket without TLS, like SASL.
+the same bounded parser, the same key pins (`tls_pin`: a server with another key is
+dropped right after the handshake, before the stream header). Once the stream is
+secure it stops at the stream features and lets `Registration` send its two IQs; an
+IQ of `jabber:iq:register` is refused at the socket without TLS, like SASL.
 
 slixmpp's own xep_0077 plugin is not used: it registers from a stream-feature handler
 and then goes on to SASL; here the stanzas are built and parsed in `regform`.
@@ -26,6 +27,7 @@ from slixmpp.xmlstream.handler import Callback
 from slixmpp.xmlstream.matcher import MatchXPath
 
 from ..config import AccountConfig
+from ..domain.pins import PIN_PREFIX
 from ..domain.registration import RegistrationFailed, RegistrationForm, refusal
 from ..domain.sanitize import clean_field
 from ..transport.connect import Connector
@@ -46,9 +48,10 @@ class RegistrationClient(XmppClient):
     """Connects and secures the stream, then waits: no SASL, no session, no presence."""
 
     def __init__(self, domain: str, *, ssl_context: ssl.SSLContext, direct_tls: bool,
-                 host: str | None, port: int | None, connector: Connector) -> None:
+                 host: str | None, port: int | None, connector: Connector,
+                 tls_pins: tuple[str, ...] = ()) -> None:
         super().__init__(domain, "", ssl_context=ssl_context, direct_tls=direct_tls,
-                         host=host, port=port, connector=connector)
+                         host=host, port=port, connector=connector, tls_pins=tls_pins)
         #: set when the stream is secure: whether the server announced registration
         self.secure: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
         self._always_send_everything = True  # no session ever starts: let our IQs out
@@ -85,6 +88,13 @@ def failure_text(domain: str, failure: Failure) -> str:
         case FailKind.CERTIFICATE:
             return (f"The certificate of {where} did not verify ({failure.detail}); nothing "
                     "was sent. If you run this server, give its CA file.")
+        case FailKind.PIN:
+            advice = (" Only if you have checked another way that this is the server's key, "
+                      f"give {failure.detail} as the key pin."
+                      if failure.detail.startswith(PIN_PREFIX) else "")
+            return (f"The server's key for {where} does not match the key pin (tls_pin) you "
+                    f"gave: it presented {failure.detail}. Someone may be intercepting the "
+                    "connection, so nothing was sent (no registration, no password)." + advice)
         case FailKind.TLS_MISSING:
             return (f"{where} did not set up TLS encryption ({failure.detail}), so nothing was "
                     "sent. Someone on the network may be stripping encryption.")
@@ -111,7 +121,7 @@ class Registration:
         self._client = RegistrationClient(
             account.domain, ssl_context=client_context(account.ca_file),
             direct_tls=account.tls == "direct", host=account.host, port=account.port,
-            connector=connector)
+            connector=connector, tls_pins=account.tls_pins)
         self._client.add_event_handler(FAILED_EVENT, self._failed)
         self._client.add_event_handler("connection_failed", self._unreachable)
         self._client.add_event_handler("disconnected", self._closed)

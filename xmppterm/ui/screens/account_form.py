@@ -23,6 +23,7 @@ from ...domain.ids import InvalidJid, parse_jid
 
 AccountTable = dict[str, object]
 NAME_RE = re.compile(r"[A-Za-z0-9_-]{1,40}")
+PIN_HINT = "sha256/BASE64: only this server key (README: tls_pin)"
 FIELDS = (
     ("jid", "JID", "name@example.org", False),
     ("password", "Password", "kept in the encrypted store; or give a command", True),
@@ -30,6 +31,7 @@ FIELDS = (
     ("host", "Host (optional)", "server name or .onion; empty: from the JID", False),
     ("port", "Port (optional)", "5222 (STARTTLS) or 5223 (direct TLS)", False),
     ("ca_file", "CA file (optional)", "PEM file: trust only it for this server", False),
+    ("tls_pin", "Key pin (optional)", PIN_HINT, False),
     ("name", "Identity name", "main (shown in the status line)", False),
 )
 
@@ -61,13 +63,15 @@ def build_table(values: dict[str, str], direct_tls: bool) -> tuple[AccountTable 
         if not port_text.isdigit() or not 0 < int(port_text) < 65536:
             return None, "Port: a number from 1 to 65535."
         table["port"] = int(port_text)
-    ca_file = values.get("ca_file", "").strip()
-    if ca_file:
-        table["ca_file"] = ca_file
+    for key in ("ca_file", "tls_pin"):
+        if text := values.get(key, "").strip():
+            table[key] = text
     try:
-        parse_config({"accounts": {name: dict(table)}})
+        config = parse_config({"accounts": {name: dict(table)}})
     except ConfigError as exc:
         return None, str(exc)
+    if "tls_pin" in table:  # as the loader reads it: "sha256/BASE64"
+        table["tls_pin"] = config.accounts[0].tls_pins[0]
     return {"name": name, **table}, ""
 
 

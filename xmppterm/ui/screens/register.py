@@ -35,7 +35,9 @@ from ...domain.registration import (
     form_lines,
     generate_password,
     preset,
+    read_pin,
 )
+from .account_form import PIN_HINT
 
 SaveAccount = Callable[[dict[str, object]], Awaitable[str | None]]
 ROUTE_LABELS: dict[RouteChoice, str] = {
@@ -49,6 +51,7 @@ WHERE = (
     ("host", "Host (optional)", "server name or .onion; empty: the server's name"),
     ("port", "Port (optional)", "5222 (STARTTLS) or 5223 (direct TLS)"),
     ("ca_file", "CA file (optional)", "PEM file: trust only it for this server"),
+    ("tls_pin", "Key pin (optional)", PIN_HINT),
 )
 TEXT_LIMIT = 300
 
@@ -59,11 +62,15 @@ def build_request(values: dict[str, str], route: RouteChoice, direct_tls: bool
     port_text = values.get("port", "").strip()
     if port_text and not port_text.isdigit():
         return "Port: a number from 1 to 65535."
+    pin, problem = read_pin(values.get("tls_pin", ""))
+    if problem:
+        return problem
     return SignUpRequest(
         domain=values.get("domain", "").strip().lower(), name=values.get("name", "").strip()
         or "main", route=route, proxy=values.get("proxy", "").strip(),
         host=values.get("host", "").strip(), port=int(port_text) if port_text else None,
-        tls="direct" if direct_tls else "starttls", ca_file=values.get("ca_file", "").strip())
+        tls="direct" if direct_tls else "starttls", ca_file=values.get("ca_file", "").strip(),
+        tls_pin=pin)
 
 
 def line(text: str, classes: str = "") -> Static:
