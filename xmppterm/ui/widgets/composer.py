@@ -126,6 +126,35 @@ class ComposerInput(Input):
         self._cycle: list[str] = []
         self._cycle_at = 0
 
+    class Sent(Message):
+        """Enter: `line` left the input (already emptied); `correcting` as in correcting()."""
+
+        def __init__(self, line: str, correcting: str | None) -> None:
+            super().__init__()
+            self.line, self.correcting = line, correcting
+
+    async def _on_key(self, event: events.Key) -> None:
+        """A key this Input binds runs here, at once, in the order the keys came.
+        Textual runs a focused widget's bindings only once the key has bubbled up to
+        the app, after the keys queued behind it were typed: keys that arrive together
+        (type-ahead over a slow SSH link, a fast typist) were applied out of order
+        ("abc", Backspace, "x" gave "abc"; "hi", Enter, "there" sent "hithere")."""
+        if not event.is_printable:
+            for binding in self._bindings.key_to_bindings.get(event.key, ()):
+                if not binding.priority and await self.app.run_action(binding.action, self):
+                    event.stop()
+                    event.prevent_default()
+                    return
+        await super()._on_key(event)
+
+    async def action_submit(self) -> None:
+        """Enter: the line leaves the input at once, so that keys typed after Enter
+        start the next line instead of joining this one."""
+        line, correcting = self.value, self.correcting()
+        self.remember(line)
+        self.post_message(self.Sent(line, correcting))
+        self.value = ""
+
     def check_consume_key(self, key: str, character: str | None) -> bool:
         """Leave Alt+digit to the app: terminals send ESC+digit, which Textual reads as
         the characters macOS types for Option+digit (see keys.ALT_DIGIT_KEYS)."""
@@ -299,15 +328,11 @@ class Composer(Widget):
         field.cursor_position = len(text)
         return True
 
-    def on_input_submitted(self, event: Input.Submitted) -> None:
+    def on_composer_input_sent(self, event: ComposerInput.Sent) -> None:
         event.stop()
-        line = event.value
-        correcting = self.input.correcting()
-        self.input.remember(line)
-        self._sending = bool(self.input.value)
-        self.input.value = ""
-        if line.strip():
-            self.post_message(self.Submitted(line, correcting))
+        self._sending = bool(event.line)  # the input's emptying that follows is the send
+        if event.line.strip():
+            self.post_message(self.Submitted(event.line, event.correcting))
 
     def on_input_changed(self, event: Input.Changed) -> None:
         event.stop()
