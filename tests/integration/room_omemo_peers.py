@@ -43,8 +43,10 @@ class RoomOmemoPeer(OmemoPeer, RoomPeer):
         assert jid, f"{room} does not show the real JID of {nick}"
         return str(JID(jid).bare)
 
-    async def say_encrypted(self, room: str, body: str, members: Iterable[str]) -> str:
-        """An OMEMO (legacy: slixmpp-omemo has no SCE) groupchat message for `members`."""
+    async def say_encrypted(self, room: str, body: str, members: Iterable[str],
+                            replaces: str | None = None) -> str:
+        """An OMEMO (legacy: slixmpp-omemo has no SCE) groupchat message for `members`;
+        with `replaces`, a correction named outside the encryption, as legacy clients do."""
         msg = self.make_message(mto=room, mtype="groupchat", mbody=body)
         msg["id"] = secrets.token_hex(8)
         for jid in members:
@@ -52,12 +54,20 @@ class RoomOmemoPeer(OmemoPeer, RoomPeer):
         stanza, errors = await self.omemo.encrypt_message(msg, {JID(j) for j in members})
         assert stanza is not None and not errors
         stanza["origin_id"]["id"] = msg["id"]
+        if replaces is not None:
+            ET.SubElement(stanza.xml, sce.REPLACE, id=replaces)
         stanza.send()
         return str(msg["id"])
 
     async def decrypt_groupchat(self, stanza: Any) -> tuple[str | None, str]:
         """(body, the writer's real JID) of an encrypted groupchat message; OMEMO 2 read
         with xmppterm's SCE reader (the room must be the envelope's `to`)."""
+        body, sender, _ = await self.read_groupchat(stanza)
+        return body, sender
+
+    async def read_groupchat(self, stanza: Any) -> tuple[str | None, str, str | None]:
+        """`decrypt_groupchat` and the id a `<replace>` inside the OMEMO 2 envelope names
+        (None for legacy OMEMO, which has no envelope)."""
         room, nick = stanza["from"].bare, stanza["from"].resource
         sender = self.real_jid(room, nick)
         element = stanza.xml.find(f"{{{wire.TWO}}}encrypted")
@@ -66,11 +76,13 @@ class RoomOmemoPeer(OmemoPeer, RoomPeer):
             for two in legacy.xml.findall(f"{{{wire.TWO}}}encrypted"):
                 legacy.xml.remove(two)
             decrypted, _ = await self.omemo.decrypt_message(legacy)
-            return decrypted["body"] or None, sender
+            return decrypted["body"] or None, sender, None
         manager = await self.omemo.get_session_manager()
         plaintext, _, _ = await manager.decrypt(twomemo.etree.parse_message(element, sender))
-        body = None if plaintext is None else sce.open_envelope(plaintext, sender, room)
-        return body, sender
+        if plaintext is None:
+            return None, sender, None
+        body, replaces = sce.read_envelope(plaintext, sender, room)
+        return body, sender, replaces
 
     async def next_encrypted(self, room: str, timeout: float = 15.0) -> Any:
         """The next groupchat message from `room` that carries OMEMO."""

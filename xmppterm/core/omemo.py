@@ -101,14 +101,16 @@ async def refused(store: Store, emit: EventSink, msg: ChatMessage, reason: str) 
 async def sealed_as(store: Store, emit: EventSink, msg: ChatMessage, sealed: Sealed
                     ) -> ChatMessage:
     """`msg` marked as it was sealed (stored and shown if that changed its mark), after
-    telling which devices it could not be encrypted for."""
+    telling which devices it could not be encrypted for. A correction's record is not
+    shown (it is no line of its own): only stored."""
     if sealed.skipped:
         emit(ev.Notice(msg.chat.account, "Not encrypted for these devices, whose keys could "
                        f"not be fetched: {', '.join(sealed.skipped)}.", msg.chat))
     if sealed.encryption is not msg.encryption:
         msg = replace(msg, encryption=sealed.encryption)
         await store.update_message(msg)
-        emit(ev.MessageReceived(msg.chat.account, msg))
+        if msg.shown:
+            emit(ev.MessageReceived(msg.chat.account, msg))
     return msg
 
 
@@ -190,7 +192,7 @@ class ChatOmemo:
         DECIDE_WAIT seconds the message is shown as pending and sent when the work ends.
         `replaces`: the message is a correction of the one with that id (XEP-0308)."""
         if (rooms := self._room(chat.jid)) is not None:
-            return await rooms.prepare_chat(chat, body, message_id, link)
+            return await rooms.prepare_chat(chat, body, message_id, link, replaces)
         try:
             must = await _within(self.must_encrypt(chat, port_of(link)))
         except Slow as slow:

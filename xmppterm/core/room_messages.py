@@ -11,6 +11,10 @@ incoming messages, and the room archive markers.
   pending message that can no longer be sealed is FAILED: never plaintext instead.
 - Our reflection (OUTGOING, with the origin-id we gave it) marks the kept message
   DELIVERED and records the room's stanza-id, so the room archive finds it known.
+- A correction (XEP-0308) leaves exactly as the message it corrects did: encrypted
+  (the id named inside the OMEMO 2 envelope) or in plaintext; where the room's OMEMO
+  was switched since, it is refused (core/corrections.py `refuse_mixed`), and one that
+  waited in the outbox is FAILED then. Its reflection is matched like any other.
 - Each room's archive marker (its newest stanza-id read) moves after every page of a
   catch-up, and after one completed with each live message that carries a stanza-id.
 """
@@ -34,6 +38,7 @@ from ..domain.rooms import RoomArchivePage, RoomState
 from ..protocol.muc.port import RoomPort
 from ..protocol.omemo.port import OmemoRefused
 from ..store.store import Store
+from .corrections import refuse_mixed
 from .link import Link, NotConnected
 
 if TYPE_CHECKING:
@@ -65,12 +70,15 @@ class RoomMessages:
         link = self._session.online_link
         encryption, sealed, hold, later = Encryption.PLAIN, None, False, None
         room_omemo: Any = getattr(self._session, "room_omemo", None)
+        replaces = wire_id(correcting) if correcting is not None else None
         try:
-            if correcting is not None:
-                plain_correction(correcting, room_omemo)
-            elif room_omemo is not None:
-                out = await room_omemo.prepare(state, body, message_id, link)
+            if correcting is not None:  # before sealing: as the room is known now
+                refuse_mixed(correcting, _written(state.room.jid, room_omemo))
+            if room_omemo is not None:
+                out = await room_omemo.prepare(state, body, message_id, link, replaces)
                 encryption, sealed, hold, later = out.encryption, out.sealed, out.hold, out.later
+            if correcting is not None:  # as it was decided (the room may have turned on)
+                refuse_mixed(correcting, encryption)
         except OmemoRefused as exc:
             shown = body if correcting is None else "/correct " + body
             self._emit(ev.SendRefused(self.account, state.room, shown, exc.reason))
@@ -79,8 +87,7 @@ class RoomMessages:
                           sender=self._session.config.jid, body=body,
                           timestamp=datetime.now(UTC), encryption=encryption,
                           delivery=Delivery.PENDING, origin_id=message_id, nick=state.nick,
-                          replaces=wire_id(correcting) if correcting else None,
-                          applied_to=correcting.id if correcting else None)
+                          replaces=replaces, applied_to=correcting.id if correcting else None)
         await self._store.add_message(msg)
         shown_msg = msg if correcting is None else \
             await self._session.corrections.mine(msg, correcting)
@@ -125,6 +132,11 @@ class RoomMessages:
         port = rooms_of(link)
         if link is None or port is None or not port.joined(msg.chat.jid):
             return False
+        written = msg.encryption
+        room_omemo: Any = getattr(self._session, "room_omemo", None)
+        if msg.replaces and sealed is None and written is Encryption.PLAIN and \
+                _written(msg.chat.jid, room_omemo) is not Encryption.PLAIN:
+            return await self._mixed(msg)  # a plaintext correction; the room encrypts now
         try:
             ready = await self._omemo_outgoing(msg, link, sealed)
         except NotConnected:
@@ -132,10 +144,8 @@ class RoomMessages:
         if ready is None:
             return True  # refused: FAILED with the reason, nothing sent
         msg, sealed = ready
-        if msg.replaces and sealed is not None:  # the room became encrypted meanwhile
-            await self._fail(msg, "The room is encrypted now: corrections are sent only in "
-                                  "rooms without OMEMO. Not sent")
-            return True
+        if msg.replaces and (written is Encryption.PLAIN) != (sealed is None):
+            return await self._mixed(msg)  # never leaves other than it was written
         try:
             acked = link.send_sealed(sealed) if sealed is not None else \
                 port.send_groupchat(msg.chat.jid, msg.body, msg.id, **_named(msg))
@@ -159,6 +169,12 @@ class RoomMessages:
             await self._fail(msg, "OMEMO for rooms is not available here: not sent")
             return None
         return msg, sealed
+
+    async def _mixed(self, msg: ChatMessage) -> bool:
+        await self._fail(msg, "The room's OMEMO was switched since this correction was "
+                              "written: it would not leave the way the message it corrects "
+                              "did (encrypted or not). Not sent")
+        return True
 
     async def _fail(self, msg: ChatMessage, reason: str) -> None:
         await self._store.update_message(msg.with_delivery(Delivery.FAILED, reason))
@@ -235,10 +251,7 @@ def _named(msg: ChatMessage) -> dict[str, str]:
     return {"replaces": msg.replaces} if msg.replaces else {}
 
 
-def plain_correction(original: ChatMessage, room_omemo: Any) -> None:
-    """Corrections in rooms leave in plaintext only: raises OmemoRefused when the message
-    was encrypted or the room encrypts now (nothing is kept or sent then)."""
-    encrypted = room_omemo is not None and room_omemo.enabled(original.chat.jid)
-    if original.encryption is not Encryption.PLAIN or encrypted:
-        raise OmemoRefused("Corrections are not sent in encrypted rooms yet (a plaintext one "
-                           "would disclose the text): nothing was sent.")
+def _written(room: str, room_omemo: Any) -> Encryption:
+    """The class a message written to `room` now gets (PLAIN, or OMEMO: sealed)."""
+    encrypts = room_omemo is not None and room_omemo.enabled(room)
+    return Encryption.OMEMO_UNTRUSTED if encrypts else Encryption.PLAIN

@@ -183,10 +183,11 @@ class RoomOmemo:
         return state
 
     async def prepare(self, state: RoomState, body: str, message_id: str,
-                      link: Any) -> Outgoing:
+                      link: Any, replaces: str | None = None) -> Outgoing:
         """For a new room message: PLAIN (OMEMO off here), or sealed now, or to be
         sealed when it is sent (core/omemo.py `Outgoing`). Raises OmemoRefused (nothing
-        kept or sent): OMEMO is on and the room hides real JIDs, or sealing failed."""
+        kept or sent): OMEMO is on and the room hides real JIDs, or sealing failed.
+        `replaces`: a correction (XEP-0308) of our message with that id."""
         room = state.room.jid
         if not state.joined:  # offline, or rejoining: sealed when the room is joined again
             return Outgoing(Encryption.OMEMO_UNTRUSTED if self.enabled(room)
@@ -199,7 +200,7 @@ class RoomOmemo:
         if link is None:
             return Outgoing(Encryption.OMEMO_UNTRUSTED)
         try:
-            sealed = await _within(self.seal(state, body, message_id, link))
+            sealed = await _within(self.seal(state, body, message_id, link, replaces))
         except Slow as slow:
             return Outgoing(Encryption.OMEMO_UNTRUSTED, later=slow.task)
         except NotConnected:
@@ -207,7 +208,7 @@ class RoomOmemo:
         return Outgoing(sealed.encryption, sealed)
 
     async def prepare_chat(self, chat: ChatKey, body: str, message_id: str,
-                           link: Any) -> Outgoing:
+                           link: Any, replaces: str | None = None) -> Outgoing:
         """`prepare` for a room known only by its JID (a send that did not come through
         core/rooms.py): refused when OMEMO is on and the room is not joined."""
         state = self._states.get(chat.jid)
@@ -215,10 +216,12 @@ class RoomOmemo:
             if self.enabled(chat.jid):
                 self._check(None, chat.jid)
             return Outgoing(Encryption.PLAIN)
-        return await self.prepare(state, body, message_id, link)
+        return await self.prepare(state, body, message_id, link, replaces)
 
-    async def seal(self, state: RoomState, body: str, message_id: str, link: Any) -> Sealed:
-        """Seal for every member; raises OmemoRefused, NotConnected."""
+    async def seal(self, state: RoomState, body: str, message_id: str, link: Any,
+                   replaces: str | None = None) -> Sealed:
+        """Seal for every member (with `replaces`: a correction of that message id);
+        raises OmemoRefused, NotConnected."""
         port = port_of(link)
         if port is None or not getattr(link, "online", False):
             raise NotConnected
@@ -228,7 +231,8 @@ class RoomOmemo:
         if sealer is None:
             raise OmemoRefused("OMEMO in rooms is not available on this connection. "
                                "Nothing was sent.")
-        sealed: Sealed = await sealer(room, recipients, body, message_id)
+        extra = {"replaces": replaces} if replaces else {}
+        sealed: Sealed = await sealer(room, recipients, body, message_id, **extra)
         return sealed
 
     async def recipients(self, state: RoomState, link: Any) -> frozenset[str]:
@@ -269,7 +273,7 @@ class RoomOmemo:
         if sealed is None and (msg.encryption is not Encryption.PLAIN or self.enabled(room)):
             try:
                 sealed = await self.seal(self._check(self._states.get(room), room),
-                                         msg.body, msg.id, link)
+                                         msg.body, msg.id, link, msg.replaces)
             except OmemoRefused as exc:
                 await refused(self._store, self._emit, msg, exc.reason)
                 return None

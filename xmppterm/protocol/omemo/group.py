@@ -9,7 +9,9 @@ encrypts for the sending device, so the room's reflection of our own message can
 decrypted here: room_intake.py matches it to the message we sent instead).
 
     <message to=ROOM type="groupchat" id=ID>  the elements of wire.build, without a
-    receipt request; the OMEMO 2 envelope (sce.py) names the ROOM as its <to>.
+    receipt request; the OMEMO 2 envelope (sce.py) names the ROOM as its <to>. A
+    correction (XEP-0308) names the message it corrects inside the OMEMO 2 envelope,
+    and in a <replace> outside for legacy OMEMO devices, as one-to-one (send.py).
 
 It fails closed like a one-to-one message, before anything is sent:
 - a recipient with no device the message can be encrypted for (none published, all
@@ -45,13 +47,16 @@ MAX_NAMED = 8  # members named in a refusal; the rest are counted
 
 
 async def seal_group(plugin: XtOmemo, client: Any, room: str, members: frozenset[str],
-                     body: str, message_id: str) -> SealedMessage:
+                     body: str, message_id: str, replaces: str | None = None
+                     ) -> SealedMessage:
     """Encrypt `body` for the room `room` (a bare JID) and every device of `members`
-    (bare JIDs) and our own other devices; raises OmemoRefused."""
+    (bare JIDs) and our own other devices; raises OmemoRefused. With `replaces`, a
+    correction of our message with that id (the id the room's copies carry)."""
     manager = await ready_manager(plugin)
     own = str(client.boundjid.bare)
     recipients = frozenset({*members, own})
-    plaintexts = {wire.TWO: sce.make_envelope(body, own, room), wire.OLD: body.encode("utf-8")}
+    plaintexts = {wire.TWO: sce.make_envelope(body, own, room, replaces=replaces),
+                  wire.OLD: body.encode("utf-8")}
     async with plugin.lock:
         await plugin.refresh_device_lists({JID(jid) for jid in recipients})
         try:
@@ -61,7 +66,8 @@ async def seal_group(plugin: XtOmemo, client: Any, room: str, members: frozenset
         except NoEligibleDevices as exc:
             raise OmemoRefused(await no_device_reason(manager, plugin, exc.bare_jids)) from None
         mark = await mark_for(manager, messages, recipients)
-    stanza = wire.build(client, room, message_id, list(messages), FALLBACK, group=True)
+    stanza = wire.build(client, room, message_id, list(messages), FALLBACK, group=True,
+                        replaces=replaces)
     skipped = tuple(f"{e.bare_jid} device {e.device_id}" for e in errors)
     return SealedMessage(stanza, room, message_id, mark, skipped)
 

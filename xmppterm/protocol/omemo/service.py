@@ -120,11 +120,13 @@ class OmemoService:
         return await seal(self.plugin, self._client, to, body, message_id, replaces=replaces)
 
     async def seal_group(self, room: str, members: frozenset[str], body: str,
-                         message_id: str) -> SealedMessage:
-        """Encrypt a groupchat message for every device of `members` (group.py)."""
+                         message_id: str, replaces: str | None = None) -> SealedMessage:
+        """Encrypt a groupchat message for every device of `members` (group.py); with
+        `replaces`, a correction of our message with that id."""
         if self.plugin is None:
             raise OmemoRefused(f"{self.failure}. Nothing was sent.")
-        return await seal_group(self.plugin, self._client, room, members, body, message_id)
+        return await seal_group(self.plugin, self._client, room, members, body, message_id,
+                                replaces=replaces)
 
     def use_rooms(self, rooms: RoomDirectory) -> None:
         """Where encrypted groupchat messages find their writers' real JIDs: the
