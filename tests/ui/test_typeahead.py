@@ -8,10 +8,13 @@ all of them before the app handles the first."""
 from __future__ import annotations
 
 from textual import events
+from textual.app import App, ComposeResult
+from textual.widgets import Input
 
 from xmppterm.domain.intents import CorrectMessage, SendMessage
 from xmppterm.domain.messages import Delivery, Direction
 from xmppterm.ui.app import XmppTermApp
+from xmppterm.ui.widgets.ordered_input import OrderedInput
 
 from .conftest import ALICE, WORK, FakeBackend, message
 from .test_app import open_alice
@@ -20,7 +23,7 @@ CHARACTERS = {"backspace": "\x7f", "enter": "\r", "left": None, "home": None, "u
               "escape": "\x1b", "delete": None}
 
 
-async def burst(app: XmppTermApp, pilot: object, *keys: str) -> None:
+async def burst(app: App[None], pilot: object, *keys: str) -> None:
     """`keys` as one read from the terminal: every Key is queued before any is handled."""
     for key in keys:
         for name in ([key] if key in CHARACTERS else list(key)):
@@ -57,3 +60,24 @@ async def test_a_correction_typed_ahead_keeps_its_message(backend: FakeBackend) 
         await burst(app, pilot, "up", *["backspace"] * 2, "he", "enter", "next")
         assert backend.of_type(CorrectMessage) == [CorrectMessage(WORK, ALICE, "the", "t")]
         assert app.composer.value == "next"
+
+
+class OneField(App[None]):
+    def __init__(self) -> None:
+        super().__init__()
+        self.submitted: list[str] = []
+
+    def compose(self) -> ComposeResult:
+        yield OrderedInput(password=True)
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        self.submitted.append(event.value)
+
+
+async def test_every_form_field_keeps_the_order_a_passphrase_was_typed_in() -> None:
+    """The forms' fields (passphrase, account, sign-up) are OrderedInputs too: a mistyped
+    passphrase corrected at speed unlocks instead of failing."""
+    app = OneField()
+    async with app.run_test() as pilot:
+        await burst(app, pilot, "correct horsf", "backspace", "e", "enter")  # type: ignore[arg-type]
+        assert app.submitted == ["correct horse"]

@@ -20,6 +20,7 @@ from textual.widgets import Button, Input, Label, Static
 
 from ...config import ConfigError, parse_config
 from ...domain.ids import InvalidJid, parse_jid
+from ..widgets.ordered_input import OrderedInput
 
 AccountTable = dict[str, object]
 NAME_RE = re.compile(r"[A-Za-z0-9_-]{1,40}")
@@ -101,7 +102,7 @@ class AccountForm(ModalScreen[AccountTable | None]):
                 with Horizontal(classes="form-row"):
                     yield Label(Text(label), classes="form-label")
                     value = self._initial.get(key)
-                    yield Input(value="" if value is None else str(value), placeholder=hint,
+                    yield OrderedInput(value="" if value is None else str(value), placeholder=hint,
                                 password=secret, id=f"field-{key}", compact=True)
             with Horizontal(classes="form-row"):
                 yield Label(Text("TLS"), classes="form-label")

@@ -15,6 +15,7 @@ from textual.screen import Screen
 from textual.widgets import Input, Static
 
 from ...domain.ports import Gate
+from ..widgets.ordered_input import OrderedInput
 
 MIN_LENGTH = 8
 NEW_TEXT = ("Choose a passphrase. It encrypts everything xmppterm keeps on disk: history, "
@@ -34,9 +35,9 @@ class PassphraseScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         with Vertical(id="passphrase-box"):
             yield Static(NEW_TEXT if self.new else OPEN_TEXT, id="passphrase-intro")
-            yield Input(password=True, placeholder="passphrase", id="passphrase")
+            yield OrderedInput(password=True, placeholder="passphrase", id="passphrase")
             if self.new:
-                yield Input(password=True, placeholder="the same again", id="passphrase-again")
+                yield OrderedInput(password=True, placeholder="the same again", id="passphrase-again")
             yield Static("", id="passphrase-error", markup=False)
             yield Static("Enter: unlock   Ctrl+Q: quit", id="passphrase-keys")
 

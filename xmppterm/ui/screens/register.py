@@ -37,6 +37,7 @@ from ...domain.registration import (
     preset,
     read_pin,
 )
+from ..widgets.ordered_input import OrderedInput
 from .account_form import PIN_HINT
 
 SaveAccount = Callable[[dict[str, object]], Awaitable[str | None]]
@@ -124,7 +125,7 @@ class RegisterScreen(ModalScreen[str | None]):
                 yield from self._button_row("Route", "field-route", ROUTE_LABELS[self.route])
             with Horizontal(classes="form-row"):
                 yield Label(Text(label), classes="form-label")
-                yield Input(value=self.values.get(key, ""), placeholder=hint,
+                yield OrderedInput(value=self.values.get(key, ""), placeholder=hint,
                             id=f"where-{key}", compact=True)
         yield from self._button_row("TLS", "field-tls", "direct TLS (XEP-0368)"
                                     if self.direct_tls else "STARTTLS")
@@ -164,7 +165,7 @@ class RegisterScreen(ModalScreen[str | None]):
             else:
                 hint = "type it, or Generate below" if fld.var == "password" else (
                     "required" if fld.required else "optional")
-                yield Input(value=preset(fld), password=fld.private, placeholder=hint,
+                yield OrderedInput(value=preset(fld), password=fld.private, placeholder=hint,
                             id=f"answer-{index}", compact=True)
         elif fld.label:
             yield line(fld.title)
@@ -178,7 +179,7 @@ class RegisterScreen(ModalScreen[str | None]):
                    f"its password first: {done.password}", "title")
         with Horizontal(classes="form-row"):
             yield Label(Text("Identity name"), classes="form-label")
-            yield Input(value=str(done.table.get("name", "")), id="save-name", compact=True)
+            yield OrderedInput(value=str(done.table.get("name", "")), id="save-name", compact=True)
         with Horizontal(id="form-buttons"):
             yield Button("Save", id="save", variant="primary", compact=True)
             yield Button("Cancel", id="cancel", compact=True)

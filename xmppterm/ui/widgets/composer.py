@@ -30,6 +30,7 @@ from ...domain.commands import complete
 from ...domain.ids import ChatKey
 from ...domain.sanitize import clean_body
 from ..keys import ALT_DIGIT_KEYS
+from .ordered_input import OrderedInput
 
 HISTORY_LIMIT = 500
 
@@ -100,8 +101,9 @@ def pasteable(text: str) -> str:
                    else c for c in line).replace("\t", " ")
 
 
-class ComposerInput(Input):
-    """The Input with history and completion bindings."""
+class ComposerInput(OrderedInput):
+    """The Input with history and completion bindings; keys apply in the order they
+    came (ordered_input.py)."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("up", "history(-1)", "Previous line", show=False),
@@ -132,20 +134,6 @@ class ComposerInput(Input):
         def __init__(self, line: str, correcting: str | None) -> None:
             super().__init__()
             self.line, self.correcting = line, correcting
-
-    async def _on_key(self, event: events.Key) -> None:
-        """A key this Input binds runs here, at once, in the order the keys came.
-        Textual runs a focused widget's bindings only once the key has bubbled up to
-        the app, after the keys queued behind it were typed: keys that arrive together
-        (type-ahead over a slow SSH link, a fast typist) were applied out of order
-        ("abc", Backspace, "x" gave "abc"; "hi", Enter, "there" sent "hithere")."""
-        if not event.is_printable:
-            for binding in self._bindings.key_to_bindings.get(event.key, ()):
-                if not binding.priority and await self.app.run_action(binding.action, self):
-                    event.stop()
-                    event.prevent_default()
-                    return
-        await super()._on_key(event)
 
     async def action_submit(self) -> None:
         """Enter: the line leaves the input at once, so that keys typed after Enter
