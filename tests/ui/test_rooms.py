@@ -128,8 +128,29 @@ async def test_join_and_create_from_the_status_buffer(backend: FakeBackend, line
         assert app.rooms.is_room(ROOM)
 
 
+BY_NAME = [
+    ("/join Plans", r.JoinRoom(WORK, "plans")),
+    ('/join plans "my nick" secret', r.JoinRoom(WORK, "plans", "my nick", "secret")),
+    ("/join plans/nick", r.JoinRoom(WORK, "plans", "nick")),
+    ("/create Plans alice@example.org", r.CreateRoom(WORK, "plans", "", ("alice@example.org",))),
+    ("/create plans/boss", r.CreateRoom(WORK, "plans", "boss")),
+]
+
+
+@pytest.mark.parametrize(("line", "intent"), BY_NAME, ids=[line for line, _ in BY_NAME])
+async def test_join_and_create_by_name_leave_the_service_to_core(backend: FakeBackend, line: str,
+                                                                 intent: object) -> None:
+    app = XmppTermApp(backend)
+    async with app.run_test(size=(80, 24)):
+        await run_line(app, line)
+        assert backend.intents == [intent]
+        assert not app.rooms.is_room(ChatKey(WORK, "plans"))  # not a JID: core names the room
+
+
 REFUSED = [
-    ("/join conference.example.org", "is not a room"),
+    ("/join pl:ans", "Invalid room name 'pl:ans'"),
+    ("/create pl<ans>", "Invalid room name 'pl<ans>'"),
+    ("/join a\x1b[2Jb", "Invalid room name"),
     ("/join bad@@x", "Invalid room address"),
     ("/create room@conference.example.org not@@valid", "Invalid member address"),
     ("/kick bob", "works in a group chat"),

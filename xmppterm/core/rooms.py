@@ -19,12 +19,13 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from ..domain import events as ev
-from ..domain.ids import ChatKey, InvalidJid, parse_jid
+from ..domain.ids import ChatKey, InvalidJid, parse_jid, parse_local
 from ..domain.messages import ChatMessage
 from ..domain.ports import EventSink
 from ..domain.rooms import (
     AnswerInvite,
     ChangeNick,
+    CreateRoom,
     InviteToRoom,
     JoinRoom,
     LeaveRoom,
@@ -37,6 +38,7 @@ from ..domain.rooms import (
     RoomJoinFailed,
     RoomLeft,
     RoomMembershipLost,
+    RoomServiceFound,
     RoomState,
     RoomSubjectChanged,
     SetSubject,
@@ -56,8 +58,11 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 RECORD = "rooms"  # {room: {"nick": …, "password": …}}
 ROOM_EVENTS = (RoomJoined, RoomJoinFailed, RoomLeft, OccupantsChanged, RoomSubjectChanged,
-               RoomFeaturesChanged, RoomInvited, RoomArchivePage, RoomMembershipLost)
+               RoomFeaturesChanged, RoomInvited, RoomArchivePage, RoomMembershipLost,
+               RoomServiceFound)
 OFFLINE = "{account} is offline: the room is joined when it connects."
+NO_SERVICE = ("No group-chat service is known for {account} yet (your server may have none): "
+              "give the full address, e.g. {name}@conference.example.org")
 
 
 def room_address(text: str) -> str:
@@ -74,6 +79,7 @@ class RoomsControl:
         self.account = session.account
         self.saved: dict[str, dict[str, str]] = {}  # room -> nick, password
         self.states: dict[str, RoomState] = {}
+        self.service: str | None = None  # the server's group-chat service (RoomServiceFound)
         self.messages = RoomMessages(session, store, emit)
         self.admin = RoomAdminControl(emit, self.join, store)
 
@@ -129,6 +135,11 @@ class RoomsControl:
 
     async def _dispatch(self, intent: RoomIntent, link: Link | None) -> None:
         port = rooms_of(link)
+        if isinstance(intent, JoinRoom | CreateRoom):
+            found = self._on_service(intent)
+            if found is None:
+                return
+            intent = found
         match intent:
             case JoinRoom():
                 await self.join(intent)
@@ -151,6 +162,18 @@ class RoomsControl:
                 raise NotConnected()
             case _:
                 await self.admin.handle(intent, link, self.states.get(_room_of(intent)))
+
+    def _on_service(self, intent: JoinRoom | CreateRoom) -> RoomIntent | None:
+        """A room given by its bare name (no '@'), lower-cased, put on the identity's
+        group-chat service; None (the user is told) while none is known. InvalidJid
+        for a name that cannot be a JID's local part."""
+        if "@" in intent.room:
+            return intent
+        name = parse_local(intent.room)
+        if self.service is None:
+            self._say(NO_SERVICE.format(account=self.account, name=name), error=True)
+            return None
+        return replace(intent, room=f"{name}@{self.service}")
 
     async def join(self, intent: JoinRoom) -> None:
         """Join (and keep joining after reconnects) a room; the chat opens at once."""
@@ -191,6 +214,8 @@ class RoomsControl:
     async def on_event(self, event: ev.Event) -> None:
         self.admin.observe(event)
         match event:
+            case RoomServiceFound(service=service):
+                self.service = service
             case RoomJoined():
                 await self._joined(event)
             case RoomJoinFailed(room=chat):

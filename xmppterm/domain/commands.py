@@ -82,9 +82,9 @@ COMMANDS: dict[str, CommandSpec] = {
                     "List your own OMEMO devices; `remove ID` takes a stale one off your "
                     "device list", 0, 2),
         # Group chats (ui/room_commands.py). A NICK with spaces goes in double quotes.
-        CommandSpec("join", "/join ROOM@SERVICE [NICK] [PASSWORD]",
-                    "Enter a group chat (with NICK, or your address's name; PASSWORD if the "
-                    "room has one)", 1, 3),
+        CommandSpec("join", "/join ROOM@SERVICE|NAME [NICK] [PASSWORD]",
+                    "Enter a group chat (NAME alone: on your server's group-chat service; with "
+                    "NICK, or your address's name; PASSWORD if the room has one)", 1, 3),
         CommandSpec("part", "/part [REASON]", "Leave the group chat shown (its buffer stays)",
                     0, -1, whole=True),
         CommandSpec("nick", "/nick NEWNICK", "Change your nick in the group chat shown",
@@ -100,9 +100,9 @@ COMMANDS: dict[str, CommandSpec] = {
                     0, 1),
         CommandSpec("decline", "/decline [ROOM]", "Decline an invitation (the only one, or ROOM's)",
                     0, 1),
-        CommandSpec("create", "/create ROOM@SERVICE [MEMBER-JID ...]",
-                    "Create a private room (members-only, non-anonymous, not listed) and "
-                    "invite its members", 1, 64),
+        CommandSpec("create", "/create ROOM@SERVICE|NAME [MEMBER-JID ...]",
+                    "Create a private room (members-only, non-anonymous, not listed; NAME alone: "
+                    "on your server's group-chat service) and invite its members", 1, 64),
         CommandSpec("config", "/config [FIELD=VALUE ...]",
                     "Change the room's configuration; alone: show it", 0, 64),
         CommandSpec("kick", "/kick NICK [REASON]", "Send an occupant out of the room", 1, -1),

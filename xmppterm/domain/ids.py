@@ -10,6 +10,7 @@ import unicodedata
 from dataclasses import dataclass
 
 MAX_PART = 1023
+LOCAL_FORBIDDEN = "\"&'/:<>@"  # never in a local part (RFC 7622 §3.3.1)
 
 
 class InvalidJid(ValueError):
@@ -70,11 +71,23 @@ def parse_jid(text: str) -> Jid:
         raise InvalidJid(f"{text[:60]!r} has no domain (expected name@example.org)")
     if sep and not local:
         raise InvalidJid(f"{text[:60]!r} has an empty name before '@'")
-    if any(c in local for c in "\"&'/:<>@"):
+    if any(c in local for c in LOCAL_FORBIDDEN):
         raise InvalidJid(f"the name part of {text[:60]!r} contains a forbidden character")
     for part, what in ((local, "the name part"), (domain, "the domain"), (resource, "the resource")):
         _check_part(part, what, text)
     return Jid(local, domain, resource)
+
+
+def parse_local(text: str) -> str:
+    """A local part alone (a room name typed without its service, `plans`), normalised
+    and checked as `parse_jid` does it; InvalidJid otherwise."""
+    local = unicodedata.normalize("NFKC", text.strip()).casefold()
+    if not local:
+        raise InvalidJid("empty name")
+    if any(c in local for c in LOCAL_FORBIDDEN):
+        raise InvalidJid(f"the name {text[:60]!r} contains a forbidden character")
+    _check_part(local, "the name", text)
+    return local
 
 
 def bare_jid(text: str) -> str:

@@ -277,6 +277,15 @@ class RoomListing(Event):
     lines: tuple[str, ...]
 
 
+@dataclass(frozen=True, slots=True)
+class RoomServiceFound(Event):
+    """After each login: the server's group-chat service (XEP-0045 §6.1, by XEP-0030), a
+    bare domain JID, or None (none listed, an error, no answer). Core keeps it (the UI
+    never sees it): a JoinRoom or CreateRoom with a bare name goes to NAME@service."""
+
+    service: str | None
+
+
 # -- intents -----------------------------------------------------------------------------
 @dataclass(frozen=True, slots=True)
 class RoomIntent(Intent):
@@ -285,7 +294,7 @@ class RoomIntent(Intent):
 
 @dataclass(frozen=True, slots=True)
 class JoinRoom(RoomIntent):
-    room: str  # a bare JID room@service
+    room: str  # a bare JID room@service, or a bare name: on the service found
     nick: str = ""  # "" the identity's default nick (its JID's local part)
     password: str = ""
     focus: bool = True
@@ -321,7 +330,7 @@ class CreateRoom(RoomIntent):
     """Create a private room: members-only, non-anonymous, persistent, archived, not
     listed; `members` become members (and are invited)."""
 
-    room: str
+    room: str  # as JoinRoom's
     nick: str = ""
     members: tuple[str, ...] = ()
 

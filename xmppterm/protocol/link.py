@@ -37,6 +37,7 @@ from .muc.admin import RoomAdmin
 from .muc.bookmarks import Bookmarks
 from .muc.rooms import RoomOps
 from .muc.selfping import SelfPing
+from .muc.service import RoomServiceFinder
 from .omemo.port import Sealed
 from .omemo.send import SealedMessage
 from .omemo.service import OmemoService, StoreRecords
@@ -87,6 +88,7 @@ class ProtocolLink:
         self.admin = RoomAdmin(self._client)  # room owner/admin/moderator requests
         self.bookmarks = Bookmarks(self._client, self._translator)  # XEP-0402 / XEP-0048
         self.selfping = SelfPing(self._client, self._translator)  # XEP-0410
+        self.room_service = RoomServiceFinder(self._client, self._translator)  # XEP-0030
         self.rooms = RoomOps(self._client, self._translator,  # group chats: muc/port.py
                              lambda: self._client.send(REQUEST_ACK))
         self._translator.rooms = self.rooms
@@ -164,6 +166,7 @@ class ProtocolLink:
             return
         client.event(READY_EVENT)
         self.contacts.announce()
+        self._spawn(self.room_service.run())  # for /join NAME: RoomServiceFound
         self._spawn(self.contacts.fetch_blocklist())
         self._spawn(client.plugin["xep_0280"].enable())
 

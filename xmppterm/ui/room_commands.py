@@ -13,7 +13,7 @@ from typing import Protocol
 
 from ..domain import rooms as r
 from ..domain.commands import NO_IDENTITY, Command
-from ..domain.ids import AccountId, ChatKey, InvalidJid, parse_jid
+from ..domain.ids import AccountId, ChatKey, InvalidJid, parse_jid, parse_local
 from ..domain.intents import Intent
 from ..domain.sanitize import clean_field
 from .omemo_commands import OmemoHost
@@ -98,8 +98,20 @@ def _room_jid(text: str) -> tuple[str, str] | str:
     return parsed.bare, parsed.resource
 
 
+def _room_or_name(text: str) -> tuple[str, str] | str:
+    """As _room_jid; a bare name (`plans`, `plans/nick`) stays a name, lower-cased:
+    core puts it on the identity's group-chat service."""
+    if "@" in text:
+        return _room_jid(text)
+    name, _, nick = text.partition("/")
+    try:
+        return parse_local(name), nick
+    except InvalidJid as exc:
+        return f"Invalid room name {clean_field(name, 80)!r}: {exc}"
+
+
 def _join(host: RoomHost, account: AccountId, args: tuple[str, ...]) -> Result:
-    found = _room_jid(args[0])
+    found = _room_or_name(args[0])
     if isinstance(found, str):
         return found
     room, nick = found
@@ -109,7 +121,8 @@ def _join(host: RoomHost, account: AccountId, args: tuple[str, ...]) -> Result:
     if state is not None and state.joined and not nick:
         host.say(f"You are in {jid(room)} already (buffer of its own; /nick changes your nick).")
         return None
-    host.rooms.mark_room(chat)
+    if "@" in room:  # a bare name: its room is known when core opens it
+        host.rooms.mark_room(chat)
     return r.JoinRoom(account, room, nick, args[2] if len(args) > 2 else "")
 
 
@@ -134,7 +147,7 @@ def _answer(accept: bool) -> Handler:
 
 
 def _create(host: RoomHost, account: AccountId, args: tuple[str, ...]) -> Result:
-    found = _room_jid(args[0])
+    found = _room_or_name(args[0])
     if isinstance(found, str):
         return found
     members = []
@@ -143,7 +156,8 @@ def _create(host: RoomHost, account: AccountId, args: tuple[str, ...]) -> Result
             members.append(parse_jid(text).bare)
         except InvalidJid as exc:
             return f"Invalid member address {clean_field(text, 80)!r}: {exc}"
-    host.rooms.mark_room(ChatKey(account, found[0]))
+    if "@" in found[0]:
+        host.rooms.mark_room(ChatKey(account, found[0]))
     return r.CreateRoom(account, found[0], found[1], tuple(members))
 
 
