@@ -9,7 +9,7 @@ from ..domain import events as ev
 from ..domain import intents as it
 from ..domain.chatstates import SetChatState
 from ..domain.connection import ConnState
-from ..domain.ids import AccountId
+from ..domain.ids import AccountId, ChatKey
 from ..domain.omemo import OmemoIntent
 from ..domain.ports import AccountInfo, EventSink
 from ..domain.rooms import RoomIntent
@@ -132,13 +132,17 @@ class SessionManager:
                 await self.contacts.apply(session, intent)
             case it.ShowRoute():
                 self._emit(self.describe_route(session))
+            case OmemoIntent() if (private := _private_chat(intent)) is not None:
+                self._emit(ev.Notice(session.account, "OMEMO is not supported in private "
+                                     "chats through a room: they stay PLAIN.", private, error=True))
             case OmemoIntent():
                 await session.omemo.handle(intent, session.online_link)
             case RoomIntent():
                 await session.rooms.handle(intent)
             case SetChatState(chat=chat, state=state):
                 link = session.online_link  # never to a room: every occupant would get it
-                if link is not None and not session.rooms.is_room(chat.jid):
+                if link is not None and not session.rooms.is_room(chat.jid) and \
+                        not chat.is_private:  # nor through one (XEP-0045 §7.5)
                     link.send_chat_state(chat.jid, state.value)
 
     def describe_route(self, session: AccountSession) -> ev.RouteDescribed:
@@ -147,3 +151,9 @@ class SessionManager:
         head = f"Route of {config.id} ({config.jid}), now {session.state.value}:"
         isolation = ISOLATION.credentials(config) if config.proxy is not None else None
         return ev.RouteDescribed(session.account, (head, *describe_route(config, isolation)))
+
+
+def _private_chat(intent: it.Intent) -> ChatKey | None:
+    """The private chat through a room an intent is about, if it is about one."""
+    chat = getattr(intent, "chat", None)
+    return chat if isinstance(chat, ChatKey) and chat.is_private else None

@@ -25,6 +25,7 @@ from ..store.store import Store
 from .corrections import Corrections, refuse_mixed
 from .link import Link, NotConnected
 from .omemo import ChatOmemo, port_of
+from .private_chats import PrivateChats
 from .rooms import RoomsControl
 from .tasks import TaskGroup
 
@@ -35,10 +36,11 @@ HELD_RETRIES = (15.0, 60.0, 240.0)  # seconds between asking again about a held 
 class Outbox:
     def __init__(self, account: AccountId, jid: str, store: Store, emit: EventSink, *,
                  omemo: ChatOmemo, corrections: Corrections, rooms: RoomsControl,
-                 tasks: TaskGroup, online_link: Callable[[], Link | None],
+                 private: PrivateChats, tasks: TaskGroup, online_link: Callable[[], Link | None],
                  show: Callable[[ChatMessage, str | None], Awaitable[None]]) -> None:
         self.account, self._jid, self._store, self._emit = account, jid, store, emit
         self._omemo, self._corrections, self._rooms = omemo, corrections, rooms
+        self._private = private
         self._tasks, self._online_link, self._show = tasks, online_link, show
         self._sending = asyncio.Lock()  # one message at a time: sealing must not reorder
         self._in_flight: set[str] = set()  # ids being handed to the link (sealing awaits)
@@ -49,6 +51,8 @@ class Outbox:
         others by a correction (XEP-0308) sent like any message (outbox, OMEMO). With
         `target`, only if that is still our last message (else refused: text back)."""
         original, why = last_own(await self._corrections.history(chat), target)
+        if chat.is_private:
+            original, why = None, "Corrections are not sent in private chats through a room."
         if original is None:
             self._emit(ev.SendRefused(self.account, chat, CORRECT + body, why))
             return None
@@ -63,6 +67,9 @@ class Outbox:
         if self._rooms.is_room(chat.jid):
             async with self._sending:
                 return await self._rooms.send(chat, body, correcting)
+        if chat.is_private:  # through a room: always plaintext (core/private_chats.py)
+            async with self._sending:
+                return await self._private.send(chat, body)
         async with self._sending:
             message_id = uuid.uuid4().hex
             replaces = wire_id(correcting) if correcting is not None else None
@@ -122,7 +129,7 @@ class Outbox:
     async def flush(self) -> None:
         """Every 1:1 message still pending, in order (at each connection)."""
         for msg in await self._store.pending(self.account):
-            if msg.in_room:
+            if msg.in_room or msg.chat.is_private:
                 continue  # a room's outbox leaves once the room is joined (core/rooms.py)
             if not await self._transmit(msg):
                 break

@@ -16,6 +16,7 @@ from ..domain.ids import ChatKey
 from ..domain.messages import ChatMessage, Direction
 from ..domain.omemo import NewOmemoDevice
 from ..domain.ports import EventSink
+from ..domain.rooms import RoomJoined
 from ..domain.roster import RosterItem, subscription_news
 from ..store.store import Store
 from .archive import ArchiveTracker
@@ -23,6 +24,7 @@ from .corrections import Corrections
 from .link import Link, LinkFactory
 from .omemo import ChatOmemo
 from .outbox import Outbox
+from .private_chats import PrivateChats
 from .room_omemo import RoomOmemo
 from .rooms import ROOM_EVENTS, RoomsControl
 from .secrets import PasswordUnavailable, resolve_password
@@ -54,9 +56,11 @@ class AccountSession:
         self.room_omemo = RoomOmemo(config, store, emit)  # OMEMO in rooms (core/room_omemo.py)
         self.omemo.rooms = self.room_omemo
         self.rooms = RoomsControl(self, store, emit)  # group chats (core/rooms.py)
+        self.private = PrivateChats(self, store, emit)  # through rooms (core/private_chats.py)
         self.corrections = Corrections(self.account, store)  # XEP-0308 (core/corrections.py)
         self.outbox = Outbox(self.account, config.jid, store, emit, omemo=self.omemo,
-                             corrections=self.corrections, rooms=self.rooms, tasks=self._tasks,
+                             corrections=self.corrections, rooms=self.rooms,
+                             private=self.private, tasks=self._tasks,
                              online_link=lambda: self.online_link, show=self._show)
         self._tasks.spawn(self._process_inbox())
 
@@ -167,12 +171,17 @@ class AccountSession:
             case ev.LinkFailed(reason=reason):
                 self._move(Trigger.FATAL, reason)
                 await self._drop_link()
+            case ev.MessageReceived(message=msg) if msg.chat.is_private:
+                await self._incoming(msg)  # through a room, never the room's chat
             case ev.MessageReceived(message=msg) if msg.in_room:
                 await self.rooms.incoming(msg)
             case ev.MessageReceived(message=msg):
                 await self._incoming(msg)
             case ev.Event() if isinstance(event, ROOM_EVENTS):
+                self.private.observe(event)  # before the room's state moves on
                 await self.rooms.on_event(event)
+                if isinstance(event, RoomJoined) and event.room.jid in self.rooms.states:
+                    await self.private.flush(self.rooms.states[event.room.jid])
             case ev.MessageDeliveryChanged():
                 await self._delivery(event)
             case ev.RosterReceived(items=items):
@@ -197,7 +206,7 @@ class AccountSession:
         self._archive.link_changed()
         await self.flush_outbox()
         for jid in self.open_chats:  # their OMEMO state, now that devices can be read
-            if not self.rooms.is_room(jid):
+            if not self.rooms.is_room(jid) and "/" not in jid:  # not a room, nor through one
                 self._tasks.spawn(self.omemo.refresh(ChatKey(self.account, jid),
                                                      self.online_link))
         if self._link is not None:  # every room again (its outbox leaves after the join)
@@ -211,7 +220,8 @@ class AccountSession:
             self._emit(ev.Notice(self.account, news))
 
     def is_stranger(self, jid: str) -> bool:
-        return jid != self.config.jid and jid not in self.roster
+        """Not in the roster (a private chat through a room is an occupant's, not one)."""
+        return jid != self.config.jid and jid not in self.roster and "/" not in jid
 
     @property
     def online_link(self) -> Link | None:
@@ -238,7 +248,9 @@ class AccountSession:
         self._emit(ev.ChatOpened(self.account, chat, history,
                                  not room and self.is_stranger(chat.jid), focus,
                                  at if around else None, room=room))
-        if not room:
+        if chat.is_private:
+            self.private.opened(chat)  # always PLAIN (core/private_chats.py)
+        elif not room:
             self._tasks.spawn(self.omemo.refresh(chat, self.online_link))
 
     async def search(self, text: str, chat: ChatKey | None) -> None:
@@ -264,11 +276,13 @@ class AccountSession:
         if taken:
             if changed is not None:
                 await self._show(changed, skip=None)
-                await self.omemo.incoming(msg)
+                if not msg.chat.is_private:
+                    await self.omemo.incoming(msg)
             return
         if await self._store.add_message(msg, self._archive.live_marker(msg)):
             await self._show(msg, skip=msg.id)
-            await self.omemo.incoming(msg)
+            if not msg.chat.is_private:  # never OMEMO (core/private_chats.py)
+                await self.omemo.incoming(msg)
 
     async def _show(self, msg: ChatMessage, skip: str | None) -> None:
         """Tell the UI about a new or changed message (opening its chat if need be)."""

@@ -25,8 +25,10 @@ class CommandSpec:
 COMMANDS: dict[str, CommandSpec] = {
     spec.name: spec
     for spec in (
-        CommandSpec("msg", "/msg JID [TEXT]", "Open a chat with JID, and send TEXT if given", 1, -1),
-        CommandSpec("query", "/query JID", "Open a chat with JID", 1, 1),
+        CommandSpec("msg", "/msg JID [TEXT]", "Open a chat with JID, and send TEXT if given "
+                    "(in a room: /msg NICK [TEXT], a private chat through the room)", 1, -1),
+        CommandSpec("query", "/query JID", "Open a chat with JID (in a room: /query NICK, a "
+                    "private chat through the room)", 1, 1),
         CommandSpec("close", "/close", "Close the current chat (its history is kept)"),
         CommandSpec("me", "/me TEXT", "Send an action: '* you TEXT'", 1, -1, whole=True),
         CommandSpec("correct", "/correct TEXT",

@@ -1,7 +1,8 @@
 """Identifiers: accounts, JIDs and chats.
 
 A chat is always `ChatKey(account, bare_jid)`: the same contact seen from two
-identities is two chats that share nothing (DESIGN.md principle 2).
+identities is two chats that share nothing (DESIGN.md principle 2). The one exception
+is a private chat through a room, `ChatKey.private`: the occupant JID `room/nick`.
 """
 
 from __future__ import annotations
@@ -105,6 +106,23 @@ class ChatKey:
     @staticmethod
     def of(account: AccountId, jid: str) -> ChatKey:
         return ChatKey(account, bare_jid(jid))
+
+    @staticmethod
+    def private(account: AccountId, room: str, nick: str) -> ChatKey:
+        """A private chat through a room (XEP-0045 §7.5): the occupant JID
+        `room@service/nick`, the nick kept raw (it is remote text)."""
+        return ChatKey(account, f"{bare_jid(room)}/{nick}")
+
+    @property
+    def is_private(self) -> bool:
+        """A private chat with a room occupant (every other chat is a bare JID)."""
+        return "/" in self.jid
+
+    @property
+    def occupant(self) -> tuple[str, str] | None:
+        """(room bare JID, nick) of a private chat; None for any other chat."""
+        room, _, nick = self.jid.partition("/")
+        return (room, nick) if room and nick else None
 
     def __str__(self) -> str:
         return f"{self.account}:{self.jid}"

@@ -5,7 +5,8 @@ Each slixmpp event that matters has one row here; its handler reads the stanza o
 else in the program sees a stanza. Group chats have their rows in ROOM_HANDLERS,
 bound to the link's `protocol.muc.rooms.RoomOps`: the `message` row skips
 `type="groupchat"` and the 1:1-looking messages that belong to rooms (private messages
-through a room, invitations), and the `presence` row skips room presences.
+through a room, protocol/muc/private.py; invitations), and the `presence` row skips room
+presences.
 """
 
 from __future__ import annotations
@@ -182,7 +183,8 @@ class Translator:
     def _carbon(self, msg: Any, sent: bool) -> None:
         inner = st.carbon_inner(msg.xml, self.ctx, sent)  # None: forged, dropped below
         if inner is not None and is_room_private(inner[0]):
-            log.info("dropped a carbon of a private message through a room (not supported)")
+            log.info("dropped a carbon of a private message through a room (carbons of "
+                     "private messages are not shown)")
             return
         if inner is not None and self.omemo is not None and \
                 self.omemo.carbon(inner[0], inner[1].bare, sent):
@@ -200,8 +202,9 @@ class Translator:
         self._carbon(msg, sent=True)
 
     def message_error(self, msg: Any) -> None:
-        if self.rooms is not None and self.rooms.refused(msg.xml):
-            return
+        if self.rooms is not None and (self.rooms.private.refused(msg.xml)
+                                       or self.rooms.refused(msg.xml)):
+            return  # a room's answer to a private message or to a subject change
         message_id, sender = msg.xml.get("id") or "", st.bare_of(msg.xml.get("from"))
         if sender and self._sent.get(message_id) == sender:
             del self._sent[message_id]
@@ -258,6 +261,8 @@ class Translator:
             log.warning("ignored an archive result: %s", why)
             return
         self.queries[result.get("queryid", "")] += 1
+        if self.rooms is not None and self.rooms.private.archived(result, self._now()):
+            return  # a private message through a room (protocol/muc/private.py)
         if self.omemo is not None and self.omemo.archived(result):
             return
         try:
@@ -295,7 +300,7 @@ class Translator:
             self.emit(ev.SubscriptionRequested(self.account, *found))
 
     def chat_state(self, msg: Any) -> None:
-        if self.rooms is not None and self.rooms.claims(msg.xml):
+        if self.rooms is not None and self.rooms.claims(msg.xml, report=False):
             return  # an occupant's, through a room: not a contact's chat
         found = st.chat_state(msg.xml, self.ctx)
         if found is not None:

@@ -206,7 +206,7 @@ class XmppTermApp(App[None]):
                                       error=True), self.chats.max_entries)
         if self.rooms.is_room(chat):
             self.sidebar.add_room(chat)
-        elif stranger:
+        elif stranger or chat.is_private:  # a private chat through a room: its own label
             self.sidebar.add_stranger(chat)
         return buffer
 
@@ -240,7 +240,8 @@ class XmppTermApp(App[None]):
     def open_chat(self, chat: ChatKey) -> None:
         """Show the chat's buffer at once; ask the backend to open it if it is new."""
         known = self.chats.find(chat) is not None
-        stranger = chat.jid not in self.contacts.get(chat.account, Contacts())
+        stranger = chat.jid not in self.contacts.get(chat.account, Contacts()) and \
+            not chat.is_private
         self.ensure_buffer(chat, stranger)
         position = self.chats.position(chat)
         if position is not None:
@@ -288,7 +289,7 @@ class XmppTermApp(App[None]):
 
     def on_composer_edited(self, message: Composer.Edited) -> None:
         chat = self.chats.current.key
-        if chat is not None and not self.rooms.is_room(chat):
+        if chat is not None and not self.rooms.is_room(chat) and not chat.is_private:
             self.typing.edited(chat, message.text, message.sent)
 
     def on_sidebar_chat_selected(self, message: Sidebar.ChatSelected) -> None:

@@ -16,6 +16,7 @@ from .identity_commands import COMMANDS as IDENTITY_COMMANDS
 from .identity_commands import IdentityHost, OpenHost, open_checked, run_identity_command
 from .omemo_commands import COMMANDS as OMEMO_COMMANDS
 from .omemo_commands import run_omemo_command
+from .private_commands import private_target
 from .room_commands import COMMANDS as ROOM_COMMANDS
 from .room_commands import RoomHost, leave_before_close, room_instead, run_room_command, send_problem
 
@@ -143,8 +144,12 @@ def _open(host: CommandHost, jid: str, text: str) -> None:
     if account is None:
         host.say(NO_IDENTITY, error=True)
         return
+    private = private_target(host, account, jid)  # a room occupant (private_commands.py)
+    if isinstance(private, str):
+        host.say(private, error=True)
+        return
     try:
-        chat = ChatKey.of(account, jid)
+        chat = private or ChatKey.of(account, jid)
     except InvalidJid as exc:
         host.say(f"Invalid JID {clean_field(jid, 80)!r}: {exc}", error=True)
         return

@@ -109,7 +109,7 @@ def chat_opened(app: XmppTermApp, event: ev.ChatOpened) -> None:
         app.rooms.mark_room(event.chat)
     stranger = event.stranger and not room
     app.ensure_buffer(event.chat, stranger)
-    if not stranger:
+    if not stranger and not event.chat.is_private:  # a private chat keeps its node
         app.sidebar.remove_stranger(event.chat)
     if room:
         room_buffer_opened(app, event.chat, event.history)

@@ -15,7 +15,22 @@ from typing import Protocol
 from ...domain.rooms import Occupant
 
 
+class PrivatePort(Protocol):
+    def send(self, room: str, nick: str, body: str, message_id: str) -> bool:
+        """A private message to occupant `nick` of the joined `room` (XEP-0045 §7.5;
+        protocol/muc/private.py). True when SENT comes as the server's ack (XEP-0198),
+        False when it counts as sent once written. Raises NotConnected when offline or
+        not joined. An error reply from the room comes as MessageDeliveryChanged FAILED
+        on the private chat `ChatKey.private(account, room, nick)`."""
+        ...
+
+
 class RoomPort(Protocol):
+    @property
+    def private(self) -> PrivatePort:
+        """Private messages through a room."""
+        ...
+
     def join(self, room: str, nick: str, password: str = "",
              history_since: datetime | None = None) -> None:
         """Enter `room` (a bare JID) as `nick`. History comes from the room's archive

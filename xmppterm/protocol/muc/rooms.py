@@ -45,6 +45,7 @@ from ..errors import NotConnected
 from . import stanzas as ms
 from .archive import RoomArchive
 from .invites import Invitations
+from .private import PrivateChats
 from .room_state import Room, raiser
 
 log = logging.getLogger(__name__)
@@ -70,6 +71,8 @@ class RoomOps:
         self.archive = RoomArchive(client, translator, self._rooms.__contains__,
                                    self._archived_message)
         self.invitations = Invitations(client, translator, self._rooms.__contains__)
+        self.private = PrivateChats(client, translator, self.joined, self._rooms.__contains__,
+                                    request_ack)  # private messages through rooms
         for name, matcher, event in (
                 ("xt room presence", MatchXPath(f"{{jabber:client}}presence/{ms.X_USER}"),
                  PRESENCE_EVENT),
@@ -387,9 +390,9 @@ class RoomOps:
     def invite_received(self, msg: Any) -> None:
         self.invitations.received(msg.xml)
 
-    def claims(self, xml: ET.Element) -> bool:
-        """A 1:1-looking message that belongs to rooms (invites.py)."""
-        return self.invitations.claims(xml)
+    def claims(self, xml: ET.Element, report: bool = True) -> bool:
+        """A 1:1-looking message that belongs to rooms (private.py, invites.py)."""
+        return self.private.claims(xml, report) or self.invitations.claims(xml)
 
     def archived(self, xml: ET.Element) -> bool:
         """A result of a room archive query of ours (taken here), or not ours to read."""

@@ -357,7 +357,8 @@ class Sidebar(Tree[NodeData]):
         return label
 
     def _stranger_label(self, chat: ChatKey) -> Text:
-        label = Text("? ", self._style("strangers"))
+        # a private chat through a room (room/nick) is marked apart from a stranger
+        label = Text("PM " if chat.is_private else "? ", self._style("strangers"))
         ident = self._identities.get(chat.account)
         if ident is not None and ident.blocks(chat.jid):
             label.append("⊘blocked ", self._style("blocked"))
