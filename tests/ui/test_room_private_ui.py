@@ -104,3 +104,17 @@ async def test_incoming_private_chat_is_listed_apart(backend: FakeBackend) -> No
         shown = "\n".join(screen_lines(app))
         assert "PM room@conf" in shown and "psst" not in log_text(app)  # not in the room
 
+
+
+async def test_the_encryption_stays_on_an_80_column_status_line(backend: FakeBackend) -> None:
+    """The long room part of the status line comes after the encryption: a narrow
+    screen cuts it, never "PLAIN" (or a room's OMEMO state)."""
+    app = XmppTermApp(backend)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await enter(backend, pilot)
+        await run_line(app, "/msg bob hi there")
+        backend.push(ChatOpened(WORK, BOB, ()), ChatSecurityChanged(WORK, BOB, ChatSecurity.PLAIN))
+        await pilot.pause()
+        rows = screen_lines(app)
+        status = next(row for row in rows if "private via" in row)
+        assert "PLAIN" in status.split("private via")[0], status

@@ -197,7 +197,7 @@ def room_status(app: XmppTermApp, chat: ChatKey | None) -> str:
     """`as NICK, non-anonymous` for the status line ('' outside a room); in a private
     chat through a room, that it is one and who reads it."""
     if chat is not None and chat.occupant is not None:
-        return f"private via {jid(chat.occupant[0])}, PLAIN: the room's server reads it"
+        return f"private via {jid(chat.occupant[0])}: the room's server reads it"
     if not app.rooms.is_room(chat):
         return ""
     state = app.rooms.state(chat)

@@ -45,7 +45,9 @@ class StatusInfo:
 
 
 class StatusLine(Widget):
-    """One line: [EXTRA] identity ROUTE state ENCRYPTION (warnings) | buffer | act."""
+    """One line: [EXTRA] identity ROUTE state ENCRYPTION (room) (warnings) | buffer | act.
+    The encryption comes before the parts of variable length, so that a narrow screen
+    cuts those, never it."""
 
     COMPONENT_CLASSES: ClassVar[set[str]] = {f"statusline--{name}" for name in COMPONENTS}
     DEFAULT_CSS = "StatusLine { height: 1; }"
@@ -78,11 +80,11 @@ class StatusLine(Widget):
         if info.extra:
             parts += [(f" {clean_field(info.extra)} ", self._style("extra")), sep]
         parts += self._account_parts(info)
-        if info.room:
-            parts += [sep, (clean_field(info.room), self._style("room"))]
         enc_class = {"PLAIN": "plain", "OMEMO VERIFIED": "omemo-trusted"}.get(
             info.encryption, "omemo-untrusted")
-        parts += [sep, (info.encryption, self._style(enc_class))]
+        parts += [sep, (info.encryption, self._style(enc_class))]  # before what may be cut
+        if info.room:
+            parts += [sep, (clean_field(info.room), self._style("room"))]
         if info.typing:
             parts += [sep, (info.typing, self._style("activity"))]
         if info.account is not None and info.account.plain_password:
