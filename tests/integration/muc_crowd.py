@@ -47,6 +47,7 @@ class Crowd(ComponentXMPP):  # type: ignore[misc]
         super().__init__(domain, secret, LOOPBACK, port)
         self.joined: set[str] = set()
         self.created: set[str] = set()  # rooms a bot created (as an instant room)
+        self._unlocked: dict[str, Any] = {}  # room -> the answer to its instant-room form
         self._changed = asyncio.Event()
         self.add_event_handler("presence", self._presence)
 
@@ -59,7 +60,7 @@ class Crowd(ComponentXMPP):  # type: ignore[misc]
                 iq = self.make_iq_set(ito=pres["from"].bare, ifrom=pres["to"])
                 query = ET.SubElement(iq.xml, f"{{{MUC_OWNER}}}query")
                 ET.SubElement(query, "{jabber:x:data}x", {"type": "submit"})
-                iq.send()
+                self._unlocked[str(pres["from"].bare)] = iq.send(timeout=30)
             self._changed.set()
 
     async def start(self) -> Crowd:
@@ -75,7 +76,9 @@ class Crowd(ComponentXMPP):  # type: ignore[misc]
         that does not exist is made by bot1, as an instant room, before the others)."""
         self._join(room, 1)
         await self._until(1, timeout)
-        await asyncio.sleep(0.2 if room in self.created else 0)  # the instant-room answer
+        unlocked = self._unlocked.pop(room, None)
+        if unlocked is not None:  # a new room is locked until its form is answered
+            await unlocked
         for i in range(2, count + 1):
             self._join(room, i)
             if i % 50 == 0:

@@ -4,7 +4,8 @@ and an event recorder with waiting."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
+import inspect
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any, TypeVar
@@ -30,6 +31,22 @@ def left_us(event: ev.MessageDeliveryChanged) -> bool:
 
 class NotSeen(TimeoutError, AssertionError):
     """No matching event in time; says which events did come, for a failure's reader."""
+
+
+async def until(check: Callable[[], bool | Awaitable[bool]], timeout: float = 10.0) -> None:
+    """Poll `check()` (awaited when it returns an awaitable) every 50 ms until it is
+    true, for at most `timeout` seconds: instead of a fixed sleep before asserting that
+    something did happen. It does not fail by itself: the assertion that follows says
+    what is wrong."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while loop.time() < deadline:
+        result = check()
+        if inspect.isawaitable(result):
+            result = await result
+        if result:
+            return
+        await asyncio.sleep(0.05)
 
 
 class Events:

@@ -29,7 +29,7 @@ from xmppterm.domain.messages import Delivery, Direction
 from xmppterm.protocol.link import ProtocolLink
 from xmppterm.store.store import Store
 
-from .peers import Events, Peer, left_us, started
+from .peers import Events, Peer, left_us, started, until
 
 pytestmark = pytest.mark.integration
 ME, BEA = AccountId("me"), AccountId("bea")
@@ -291,7 +291,11 @@ async def test_stream_resumed_after_a_network_drop(prosody: ProsodyServer,
             assert await peer_bodies(peer, bodies) == Counter(dict.fromkeys(bodies, 1))
             for body in bodies:
                 await wait_shown(events, ME, body)
-            await asyncio.sleep(0.5)
+
+            async def all_delivered() -> bool:  # bob's receipts come back to us
+                history = await manager.store.history(chat)
+                return all(m.delivery is Delivery.DELIVERED for m in history)
+            await until(all_delivered)
             history = await manager.store.history(chat)
             assert {m.body: m.delivery for m in history} == dict.fromkeys(bodies, Delivery.DELIVERED)
     finally:

@@ -23,7 +23,7 @@ from xmppterm.domain.roster import Show
 from xmppterm.protocol.errors import NotConnected
 from xmppterm.protocol.link import ProtocolLink
 
-from .peers import Events, Peer
+from .peers import Events, Peer, until
 
 pytestmark = pytest.mark.integration
 ME = AccountId("me")
@@ -155,11 +155,8 @@ async def test_receipts_only_to_contacts(pair: Pair, prosody: ProsodyServer,
             msg["id"], msg["request_receipt"] = mid, True
             msg.send()
             await pair.events.wait(ev.MessageReceived, lambda e, b=mid: e.message.body == b)
-        for _ in range(40):
-            if pair.peer.receipts:
-                break
-            await asyncio.sleep(0.05)
-        await asyncio.sleep(0.3)
+        await until(lambda: bool(pair.peer.receipts))
+        await asyncio.sleep(0.3)  # the stranger's receipt, had one left, would be here now
         assert pair.peer.receipts == ["from-friend"] and stranger.receipts == []
     finally:
         await stranger.stop()
@@ -261,7 +258,8 @@ async def test_receipts_follow_the_identity_setting(
             msg["id"], msg["request_receipt"] = mid, True
             msg.send()
             await events.wait(ev.MessageReceived, lambda e, b=mid: e.message.body == b)
-        await asyncio.sleep(0.5)
+        await until(lambda: [bool(p.receipts) for p in peers] == [contact, stranger])
+        await asyncio.sleep(0.5)  # a receipt that must not come would have come by now
         assert [bool(p.receipts) for p in peers] == [contact, stranger]
     finally:
         await link.disconnect()

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from datetime import datetime
 from itertools import count
+from typing import Any
 
 import pytest
 
@@ -83,3 +85,12 @@ def screen_lines(app: object) -> list[str]:
 
     assert isinstance(app, App)
     return [strip.text for strip in app.screen._compositor.render_strips()]
+
+
+async def until(pilot: Any, check: Callable[[], object], timeout: float = 10.0) -> None:
+    """Let the app run until `check()` is true, looking every 50 ms, for at most `timeout`
+    seconds (timers and a loaded machine make any fixed pause a guess). It does not fail
+    by itself: the assertion that follows says what is wrong."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not check() and asyncio.get_running_loop().time() < deadline:
+        await pilot.pause(0.05)

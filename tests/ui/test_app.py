@@ -22,7 +22,7 @@ from xmppterm.domain.roster import Presence, RosterItem, Show
 from xmppterm.ui.app import XmppTermApp
 from xmppterm.ui.screens.help import HelpScreen
 
-from .conftest import ALICE, WORK, FakeBackend, message, screen_lines
+from .conftest import ALICE, WORK, FakeBackend, message, screen_lines, until
 
 BOB = ChatKey(WORK, "bob@example.org")
 HOSTILE = "\x1b]52;c;ZXZpbA==\x07 \x1b[2J \x9b31m [@click=app.quit()] [/] \u202eevil"
@@ -78,7 +78,9 @@ async def test_hostile_text_everywhere_is_drawn_literally(backend: FakeBackend) 
         await open_alice(backend, pilot)
         backend.push(MessageReceived(WORK, message(HOSTILE, sender=evil)))
         backend.push(Notice(WORK, "server said: " + HOSTILE, chat=ALICE, error=True))
-        await pilot.pause(0.2)
+        drawn = "◐ [@click=app.quit()] ⟨U+009B⟩[/]"  # the roster name + the status
+        await until(pilot, lambda: app.sidebar.label_of(ALICE) == drawn
+                    and "server said: " in "\n".join(screen_lines(app)))
         assert app.is_running
         text = "\n".join(screen_lines(app))
         assert not RAW_CONTROL.search(text)
@@ -88,7 +90,7 @@ async def test_hostile_text_everywhere_is_drawn_literally(backend: FakeBackend) 
         assert "⚠<evil⟨U+202E⟩@example.org>" in text
         sidebar = "\n".join(row[:30] for row in screen_lines(app))
         assert "◐ [@click=app.quit()]" in sidebar  # roster name, as typed
-        assert app.sidebar.label_of(ALICE) == "◐ [@click=app.quit()] ⟨U+009B⟩[/]"  # + status
+        assert app.sidebar.label_of(ALICE) == drawn
         assert "○ ⚠␛]52;c;ZXZpbA==␇" in sidebar  # bidi override in the name: marked
         svg = app.export_screenshot()
         assert not RAW_CONTROL.search(svg)
@@ -136,11 +138,13 @@ async def test_unread_counts_and_activity(backend: FakeBackend) -> None:
         backend.push(RosterReceived(WORK, (RosterItem("alice@example.org"),)))
         backend.push(ChatOpened(WORK, ALICE, (), focus=False))
         backend.push(MessageReceived(WORK, message("one")), MessageReceived(WORK, message("two")))
-        await pilot.pause(0.2)
+        await until(pilot, lambda: "act:2" in screen_lines(app)[-2] and any(
+            "alice@example.org [2]" in row for row in screen_lines(app)))
         assert "act:2" in screen_lines(app)[-2]
         assert any("alice@example.org [2]" in row for row in screen_lines(app))
         await pilot.press("alt+2")
-        await pilot.pause(0.2)
+        await until(pilot, lambda: "act:" not in screen_lines(app)[-2] and not any(
+            "[2]" in row[:30] for row in screen_lines(app)))
         assert "act:" not in screen_lines(app)[-2]
         assert not any("[2]" in row[:30] for row in screen_lines(app))
 
@@ -155,7 +159,9 @@ async def test_sidebar_toggles_and_log_spans_the_full_width(backend: FakeBackend
         await pilot.pause()
         assert any(row.rstrip().endswith("word END") for row in screen_lines(app))
         await pilot.press("f2")
-        await pilot.pause(0.2)
+        await until(pilot, lambda: app.chatlog.region.x >= 20 and [  # rewrapped and drawn
+            row[app.chatlog.region.x:].rstrip() for row in screen_lines(app)][3:4] == [
+            "      │ word END"])
         assert app.sidebar.display
         assert app.chatlog.region.x >= 20 and app.chatlog.region.width <= 60
         rows = [row[app.chatlog.region.x:].rstrip() for row in screen_lines(app)]
@@ -176,7 +182,8 @@ async def test_stranger_is_listed_apart_from_contacts(backend: FakeBackend) -> N
         backend.push(RosterReceived(WORK, (RosterItem("alice@example.org", "Alice"),)))
         stranger = message("psst", chat=ChatKey(WORK, "eve@evil.example"))
         backend.push(MessageReceived(WORK, stranger, stranger=True))
-        await pilot.pause(0.2)
+        await until(pilot, lambda: any("eve@evil.example" in row[:30] for row in screen_lines(app))
+                    and any("Alice" in row[:30] for row in screen_lines(app)))
         eve = ChatKey(WORK, "eve@evil.example")
         assert app.sidebar.is_stranger_node(eve) and not app.sidebar.is_contact_node(eve)
         assert app.sidebar.is_contact_node(ALICE) and not app.sidebar.is_stranger_node(ALICE)

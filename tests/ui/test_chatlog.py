@@ -13,7 +13,7 @@ from xmppterm.domain.messages import Delivery, Direction
 from xmppterm.ui.render import NoticeLine
 from xmppterm.ui.widgets.chatlog import ChatLog
 
-from .conftest import message
+from .conftest import message, until
 
 
 class LogApp(App[None]):
@@ -39,7 +39,8 @@ async def count_frames(app: LogApp, pilot: Any, append: Any, n: int) -> list[int
     for i in range(n):
         app.frames.clear()
         append(i)
-        await pilot.pause(0.1)
+        await until(pilot, lambda: app.frames)  # the first frame, however slow the machine
+        await pilot.pause(0.1)  # a second one would come by now
         await pilot.pause()
         per_message.append(len(app.frames))
     return per_message

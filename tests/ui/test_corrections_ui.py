@@ -12,7 +12,7 @@ from xmppterm.domain.messages import Delivery, Direction
 from xmppterm.ui.app import XmppTermApp
 from xmppterm.ui.widgets.chatlog import ChatLog
 
-from .conftest import ALICE, WORK, FakeBackend, message, screen_lines
+from .conftest import ALICE, WORK, FakeBackend, message, screen_lines, until
 from .test_app import open_alice
 from .test_chatlog import LogApp
 
@@ -33,7 +33,8 @@ async def test_a_correction_is_redrawn_in_place_in_one_frame() -> None:
         await pilot.pause()
         app.frames.clear()
         assert log.replace(edited(first, HOSTILE))  # type: ignore[arg-type]
-        await pilot.pause(0.1)
+        await until(pilot, lambda: app.frames)  # the first frame, however slow the machine
+        await pilot.pause(0.1)  # a second one would come by now
         await pilot.pause()
         assert len(app.frames) == 1
         assert len(log.entries) == 3

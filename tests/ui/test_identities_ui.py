@@ -23,7 +23,7 @@ from xmppterm.ui.app import XmppTermApp
 from xmppterm.ui.screens.choice import ChoiceScreen
 from xmppterm.ui.widgets.statusline import StatusLine
 
-from .conftest import WORK, FakeBackend, screen_lines
+from .conftest import WORK, FakeBackend, screen_lines, until
 
 HOME = AccountId("home")
 ALICE_JID = "alice@example.org"
@@ -121,7 +121,7 @@ async def test_a_strangers_request_waits_under_requests(backend: FakeBackend) ->
     app = XmppTermApp(backend)
     async with app.run_test(size=(120, 30)) as pilot:
         backend.push(SubscriptionRequested(WORK, "eve@evil.example", HOSTILE))
-        await pilot.pause(0.1)
+        await until(pilot, lambda: "+ eve@evil.example" in "\n".join(screen_lines(app)))
         rows = "\n".join(screen_lines(app))
         assert "requests (1)" in rows and "+ eve@evil.example" in rows
         assert "\x1b" not in rows and "\u202e" not in rows
@@ -143,12 +143,12 @@ async def test_a_strangers_request_waits_under_requests(backend: FakeBackend) ->
         backend.push(RosterItemChanged(WORK, RosterItem("zed@x.org")),
                      RosterReceived(WORK, (RosterItem("amy@x.org"), RosterItem("zed@x.org"))),
                      RosterItemChanged(WORK, RosterItem("max@x.org")))
-        await pilot.pause(0.1)
+        await until(pilot, lambda: len(app.sidebar.root.children[0].children) >= 4)
         labels = [str(n.label.plain) for n in app.sidebar.root.children[0].children]
         assert [label[2:] for label in labels[:3]] == ["amy@x.org", "max@x.org", "zed@x.org"]
         assert labels[3] == "requests (1)"  # contacts first, then the requests
         backend.push(SubscriptionAnswered(WORK, "eve@evil.example", True))
-        await pilot.pause(0.1)
+        await until(pilot, lambda: "requests (" not in "\n".join(screen_lines(app)))
         assert "requests (" not in "\n".join(screen_lines(app))
 
 

@@ -6,7 +6,7 @@ from xmppterm.domain.events import ChatOpened, MessageReceived
 from xmppterm.ui.app import XmppTermApp
 from xmppterm.ui.screens.passphrase import PassphraseScreen
 
-from .conftest import ALICE, WORK, FakeBackend, message, screen_lines
+from .conftest import ALICE, WORK, FakeBackend, message, screen_lines, until
 
 
 class FakeGate:
@@ -43,7 +43,7 @@ async def test_existing_store_wrong_then_right(backend: FakeBackend) -> None:
         assert "Wrong passphrase" in text(app) and backend.started == 0
         assert "guess" not in text(app)  # masked, and cleared after the attempt
         await pilot.press(*gate.secret, "enter")
-        await pilot.pause(0.2)
+        await until(pilot, lambda: backend.started and not isinstance(app.screen, PassphraseScreen))
         assert not isinstance(app.screen, PassphraseScreen)
         assert backend.started == 1 and gate.tries == ["guess", gate.secret]
 
@@ -59,7 +59,7 @@ async def test_new_passphrase_is_asked_twice_and_checked(backend: FakeBackend) -
         await pilot.pause()
         assert "differ" in text(app) and gate.tries == []
         await pilot.press(*gate.secret, "enter", *gate.secret, "enter")
-        await pilot.pause(0.2)
+        await until(pilot, lambda: backend.started)
         assert gate.tries == [gate.secret] and backend.started == 1
 
 
@@ -77,6 +77,7 @@ async def test_lock_forgets_what_was_shown(backend: FakeBackend) -> None:
         assert gate.lock_calls == 1 and isinstance(app.screen, PassphraseScreen)
         assert "the secret plan" not in text(app)
         await pilot.press(*gate.secret, "enter")
-        await pilot.pause(0.2)
+        await until(pilot, lambda: not isinstance(app.screen, PassphraseScreen))
+        await pilot.pause(0.2)  # the chat is drawn again by now
         assert not isinstance(app.screen, PassphraseScreen)
         assert "the secret plan" not in text(app)  # it comes back only from the store

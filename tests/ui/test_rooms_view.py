@@ -17,7 +17,7 @@ from xmppterm.domain.messages import Delivery, Direction
 from xmppterm.ui.app import XmppTermApp
 from xmppterm.ui.command_runner import run_line
 
-from .conftest import WORK, FakeBackend, screen_lines
+from .conftest import WORK, FakeBackend, screen_lines, until
 from .test_rooms import (
     HOSTILE,
     OCCUPANTS,
@@ -47,7 +47,7 @@ async def test_hostile_nick_topic_and_reasons_are_drawn_literally(backend: FakeB
             r.RoomConfigShown(WORK, ROOM, (("v", HOSTILE, "text-single", HOSTILE),)),
             r.RoomLeft(WORK, ROOM, HOSTILE, removed=True),
         )
-        await pilot.pause(0.2)
+        await until(pilot, lambda: "Topic: new ␛]52;c;ZXZpbA==␇" in "\n".join(screen_lines(app)))
         assert app.is_running
         text = "\n".join(screen_lines(app))
         assert not RAW_CONTROL.search(text)
@@ -124,12 +124,13 @@ async def test_highlight_on_mention_not_on_a_longer_word(backend: FakeBackend) -
         await pilot.press("alt+1")
         backend.push(MessageReceived(WORK, room_message("nothing for you")),
                      MessageReceived(WORK, room_message("hey ann!")))
-        await pilot.pause(0.2)
+        await until(pilot, lambda: app.sidebar.label_of(ROOM) == f"# !1 [2] {ROOM.jid}"
+                    and "act:!2" in screen_lines(app)[-2])
         assert app.rooms.highlights[ROOM] == 1
         assert "act:!2" in screen_lines(app)[-2]
         assert app.sidebar.label_of(ROOM) == f"# !1 [2] {ROOM.jid}"
         await pilot.press("alt+2")
-        await pilot.pause(0.2)
+        await until(pilot, lambda: app.sidebar.label_of(ROOM) == f"# {ROOM.jid}")
         assert ROOM not in app.rooms.highlights
         assert app.sidebar.label_of(ROOM) == f"# {ROOM.jid}"
 
@@ -233,10 +234,8 @@ async def test_room_buffer_is_a_room_in_the_sidebar_not_a_stranger(backend: Fake
     async with app.run_test(size=(120, 24)) as pilot:
         backend.push(ChatOpened(WORK, ROOM, (), stranger=True, focus=False, room=True))
         backend.push(MessageReceived(WORK, room_message("hi"), stranger=True))
-        for _ in range(50):  # labels are redrawn on a short timer: wait for it, under load too
-            await pilot.pause(0.1)
-            if app.sidebar.label_of(ROOM) == f"# [1] {ROOM.jid}":
-                break
+        # labels are redrawn on a short timer: wait for it, under load too
+        await until(pilot, lambda: app.sidebar.label_of(ROOM) == f"# [1] {ROOM.jid}")
         assert not app.sidebar.is_stranger_node(ROOM)
         assert app.sidebar.label_of(ROOM) == f"# [1] {ROOM.jid}"
         await enter(backend, pilot)
@@ -265,13 +264,16 @@ async def test_one_frame_per_room_message(backend: FakeBackend) -> None:
         await enter(backend, pilot)
         for i in range(30):
             backend.push(MessageReceived(WORK, room_message(f"history {i}", nick=f"n{i % 5}")))
-        await pilot.pause(0.2)
+        await until(pilot, lambda: bool(app.chatlog.lines)
+                    and app.chatlog.lines[-1].endswith("history 29"))
+        await pilot.pause(0.2)  # every frame of the history is out
         frames = []
         for i in range(5):
             app.frames.clear()
             nick = "\u0430lice" if i == 3 else "alice"  # a new look-alike: still one frame
             backend.push(MessageReceived(WORK, room_message(f"new {i} me", nick=nick)))
-            await pilot.pause(0.1)
+            await until(pilot, lambda: app.frames)  # the first frame, however slow the machine
+            await pilot.pause(0.1)  # a second one would come by now
             await pilot.pause()
             frames.append(len(app.frames))
         assert frames == [1] * 5

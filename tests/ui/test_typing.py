@@ -15,7 +15,7 @@ from xmppterm.ui import typing as ui_typing
 from xmppterm.ui.app import XmppTermApp
 from xmppterm.ui.widgets.statusline import StatusLine
 
-from .conftest import ALICE, WORK, FakeBackend, message
+from .conftest import ALICE, WORK, FakeBackend, message, until
 
 ROOM = ChatKey(WORK, "room@conference.example.org")
 
@@ -70,7 +70,7 @@ async def test_a_pause_in_typing_says_paused(backend: FakeBackend,
     async with app.run_test(size=(80, 24)) as pilot:
         await open_chat(backend, pilot)
         await pilot.press(*"hm")
-        await pilot.pause(1.2)
+        await until(pilot, lambda: len(states(backend)) >= 2)  # the 0.5 s timer, under load too
         assert states(backend) == [(ALICE.jid, ChatState.COMPOSING), (ALICE.jid, ChatState.PAUSED)]
 
 

@@ -85,8 +85,8 @@ async def test_add_saves_asks_and_preapproves() -> None:
     await ctl.apply(session, it.AddContact(ACC, "Bob@X.org"))
     assert session.link is not None
     assert session.link.contacts.calls == [("set", "bob@x.org", "Bob", ("g",)),
-                                           ("subscribe", "bob@x.org"),
-                                           ("answer", "bob@x.org", True)]
+                                           ("answer", "bob@x.org", True),  # stored first
+                                           ("subscribe", "bob@x.org")]
     assert ev.SubscriptionAnswered(ACC, "bob@x.org", True) in events
 
 

@@ -312,3 +312,24 @@ def test_a_leave_and_a_return_in_one_burst_breaks_the_presence() -> None:
     after = (c.stamp(room_msg("owner", later)).occupant, c.stamp(room_msg("eve", later)).occupant)
     assert None not in before and None not in after
     assert before[0] != after[0] and before[1] != after[1]
+
+
+async def test_our_correction_keeps_what_the_stored_message_got_meanwhile() -> None:
+    """/correct read our message before its reflection (or receipt) was stored: the
+    correction changes the body of the message as stored, never writes back the copy
+    read earlier (which would lose DELIVERED and the room's id), and a reflection that
+    comes after it keeps the corrected body."""
+    from xmppterm.store.store import Store
+
+    store = Store.open(None)
+    sent = replace(msg("teh plan", local="L1", chat=ROOM, sender="me@example.org",
+                       direction=Direction.OUTGOING, origin="L1"), delivery=Delivery.PENDING)
+    await store.add_message(sent)
+    reflected = replace(sent, delivery=Delivery.DELIVERED, stanza_id="room-1")
+    await store.update_message(reflected)  # the reflection, stored meanwhile
+    record = replace(sent, id="L2", body="the plan", origin_id="L2", replaces="L1",
+                     applied_to="L1")
+    shown = await Corrections(ME, store).mine(record, sent)  # `sent`: read before it
+    stored = await store.get_message(ME, "L1")
+    assert stored == shown == replace(reflected, body="the plan", original_body="teh plan")
+    await store.close()

@@ -1,6 +1,7 @@
 import os
 import sqlite3
 import stat
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -109,4 +110,28 @@ async def test_a_live_message_moves_the_archive_marker_in_the_same_commit() -> N
     assert not await store.add_message(msg(2, chat, stanza_id="A1"), archive_marker="A9")
     assert await store.archive_marker(WORK) == "A1"
     assert await store.archive_marker(HOME) is None
+    await store.close()
+
+
+async def test_modify_message_reads_and_writes_in_one_step() -> None:
+    store = Store.open(None)
+    chat = ChatKey(WORK, "bob@x.org")
+    mine = msg(1, chat, direction=Direction.OUTGOING, sender="me@x.org",
+               delivery=Delivery.PENDING)
+    await store.add_message(mine)
+    seen: list[ChatMessage] = []
+
+    def delivered(current: ChatMessage) -> ChatMessage:
+        seen.append(current)
+        return current.with_delivery(Delivery.DELIVERED)
+
+    # a write queued first is what `change` sees: never a copy read earlier
+    await store.update_message(replace(mine, body="fixed"))
+    before, after = await store.modify_message(WORK, "m1", delivered)
+    assert seen == [before] and before is not None and before.body == "fixed"
+    assert after == replace(before, delivery=Delivery.DELIVERED)
+    assert await store.get_message(WORK, "m1") == after
+    assert await store.modify_message(WORK, "m1", lambda current: None) == (after, None)
+    assert await store.get_message(WORK, "m1") == after  # None: left as it is
+    assert await store.modify_message(WORK, "nothing", delivered) == (None, None)
     await store.close()

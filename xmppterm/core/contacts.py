@@ -120,8 +120,12 @@ class ContactsControl:
         known = session.roster.get(jid)
         await ops.set_item(jid, name or (known.name if known else ""),
                            known.groups if known else ())
+        # The user chose this contact: they may see our presence. The pre-approval goes
+        # first: the server handles our stanzas in order, so it is stored before the
+        # contact even hears of our request. After it, a contact quick to ask back could
+        # reach the server first, and the user would be asked to approve them again.
+        ops.answer(jid, True)
         ops.subscribe(jid)
-        ops.answer(jid, True)  # the user chose this contact: they may see our presence
         self._emit(ev.SubscriptionAnswered(account, jid, True))
         self._say(account, f"{account}: added {jid}, and asked to see their presence.")
 

@@ -95,15 +95,18 @@ class Corrections:
             return False, None
         if not await self._store.add_message(replace(msg, applied_to=original.id), marker):
             return True, None
-        changed = corrected(original, msg)
-        await self._store.update_message(changed)
-        return True, changed
+        return True, await self._rewrite(original, msg)
 
     async def mine(self, record: ChatMessage, original: ChatMessage) -> ChatMessage:
         """Our own correction `record` (kept, in the outbox) changes `original` now."""
-        changed = corrected(original, record)
-        await self._store.update_message(changed)
-        return changed
+        return await self._rewrite(original, record)
+
+    async def _rewrite(self, original: ChatMessage, correction: ChatMessage) -> ChatMessage:
+        """`original` with the correction's body, applied to the message as it is stored
+        when written (its delivery or room id may have moved since `original` was read)."""
+        _, changed = await self._store.modify_message(
+            self.account, original.id, lambda current: corrected(current, correction))
+        return changed or corrected(original, correction)
 
     async def history(self, chat: ChatKey) -> list[ChatMessage]:
         return await self._store.history(chat, WINDOW)

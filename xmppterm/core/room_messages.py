@@ -202,16 +202,23 @@ class RoomMessages:
         await self._live_marker(msg)
 
     async def _reflection(self, msg: ChatMessage) -> bool:
-        """Our own message came back: the kept one is DELIVERED, with the room's id."""
-        mine = await self._store.get_message(self.account, msg.origin_id) \
-            if msg.origin_id else None
-        if mine is None or mine.chat != msg.chat or mine.direction is not Direction.OUTGOING:
+        """Our own message came back: the kept one is DELIVERED, with the room's id (read
+        and written in one step of the store: a /correct of it meanwhile is kept)."""
+        def ours(mine: ChatMessage) -> bool:
+            return mine.chat == msg.chat and mine.direction is Direction.OUTGOING
+
+        def delivered(mine: ChatMessage) -> ChatMessage | None:
+            moved = advance(mine.delivery, Delivery.DELIVERED)
+            updated = replace(mine, stanza_id=mine.stanza_id or msg.stanza_id,
+                              delivery=moved or mine.delivery, error=None if moved else mine.error)
+            return updated if ours(mine) and updated != mine else None
+
+        if not msg.origin_id:
+            return False
+        mine, _ = await self._store.modify_message(self.account, msg.origin_id, delivered)
+        if mine is None or not ours(mine):
             return False
         moved = advance(mine.delivery, Delivery.DELIVERED)
-        updated = replace(mine, stanza_id=mine.stanza_id or msg.stanza_id,
-                          delivery=moved or mine.delivery, error=None if moved else mine.error)
-        if updated != mine:
-            await self._store.update_message(updated)
         if moved is not None:
             self._emit(ev.MessageDeliveryChanged(self.account, msg.chat, mine.id, moved))
         return True

@@ -291,13 +291,16 @@ class AccountSession:
         self._emit(ev.MessageReceived(self.account, msg, self.is_stranger(msg.chat.jid)))
 
     async def _delivery(self, event: ev.MessageDeliveryChanged) -> None:
-        msg = await self._store.get_message(self.account, event.message_id)
-        if msg is None or msg.direction is not Direction.OUTGOING or msg.chat != event.chat:
-            return
-        if advance(msg.delivery, event.delivery) is None:
-            return  # a late ack after the receipt, an error after delivery: no step back
-        await self._store.update_message(msg.with_delivery(event.delivery, event.error or None))
-        self._emit(event)
+        def step(msg: ChatMessage) -> ChatMessage | None:
+            if msg.direction is not Direction.OUTGOING or msg.chat != event.chat:
+                return None
+            if advance(msg.delivery, event.delivery) is None:
+                return None  # a late ack after the receipt, an error after delivery: no step back
+            return msg.with_delivery(event.delivery, event.error or None)
+        # read and written in one step: a /correct of this message meanwhile is kept
+        _, changed = await self._store.modify_message(self.account, event.message_id, step)
+        if changed is not None:
+            self._emit(event)
 
     async def _roster_item(self, item: RosterItem, removed: bool) -> None:
         if not removed:

@@ -73,6 +73,23 @@ class Store:
     async def update_message(self, msg: ChatMessage) -> None:
         await self._run(self.db.update_message, msg)
 
+    async def modify_message(self, account: AccountId, msg_id: str,
+                             change: Callable[[ChatMessage], ChatMessage | None],
+                             ) -> tuple[ChatMessage | None, ChatMessage | None]:
+        """Read a stored message, `change` it (a pure function; None: leave it) and write
+        the result back in one go on the worker thread: no other call of the store comes
+        in between, so a change made meanwhile by another task (a /correct, a receipt) is
+        never undone by a copy read before an await. Returns (as it was, as written)."""
+        db = self.db
+
+        def run() -> tuple[ChatMessage | None, ChatMessage | None]:
+            current = db.get_message(account, msg_id)
+            changed = change(current) if current is not None else None
+            if changed is not None:
+                db.update_message(changed)
+            return current, changed
+        return await self._run(run)
+
     async def history(self, chat: ChatKey, limit: int = 500) -> list[ChatMessage]:
         return await self._run(self.db.history, chat, limit)
 
