@@ -24,6 +24,7 @@ from ..protocol.omemo.port import OmemoRefused, Sealed
 from ..store.store import Store
 from .corrections import Corrections, refuse_mixed
 from .link import Link, NotConnected
+from .marks import mark_sent
 from .omemo import ChatOmemo, port_of
 from .private_chats import PrivateChats
 from .rooms import RoomsControl
@@ -156,8 +157,7 @@ class Outbox:
                 return True  # pending until the server acks it: then SENT comes as an event
         except NotConnected:
             return False
-        await self._store.update_message(msg.with_delivery(Delivery.SENT))
-        self._emit(ev.MessageDeliveryChanged(self.account, msg.chat, msg.id, Delivery.SENT))
+        await mark_sent(self._store, self._emit, msg)
         return True
 
 

@@ -29,6 +29,7 @@ from ..domain.rooms import OccupantsChanged, RoomJoined, RoomLeft, RoomState
 from ..domain.sanitize import clean_field
 from ..store.store import Store
 from .link import NotConnected
+from .marks import mark_sent
 from .room_messages import rooms_of
 
 if TYPE_CHECKING:
@@ -115,8 +116,7 @@ class PrivateChats:
         except NotConnected:
             return False
         if not acked:
-            await self._store.update_message(msg.with_delivery(Delivery.SENT))
-            self._emit(ev.MessageDeliveryChanged(self.account, msg.chat, msg.id, Delivery.SENT))
+            await mark_sent(self._store, self._emit, msg)
         return True
 
     async def flush(self, state: RoomState) -> None:

@@ -40,6 +40,7 @@ from ..protocol.omemo.port import OmemoRefused
 from ..store.store import Store
 from .corrections import refuse_mixed
 from .link import Link, NotConnected
+from .marks import mark_sent
 
 if TYPE_CHECKING:
     from .session import AccountSession
@@ -152,8 +153,7 @@ class RoomMessages:
         except NotConnected:
             return False
         if not acked:
-            await self._store.update_message(msg.with_delivery(Delivery.SENT))
-            self._emit(ev.MessageDeliveryChanged(self.account, msg.chat, msg.id, Delivery.SENT))
+            await mark_sent(self._store, self._emit, msg)
         return True
 
     async def _omemo_outgoing(self, msg: ChatMessage, link: Link, sealed: Any
