@@ -3,7 +3,9 @@ hand both to the UI."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import signal
 import tomllib
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -24,6 +26,8 @@ from .unlock import StoreGate, check_data_dir, kdf_is_weak
 
 log = logging.getLogger(__name__)
 ManagerHook = Callable[[SessionManager], Awaitable[None]]
+ENDING_SIGNALS = (signal.SIGHUP, signal.SIGTERM)  # the terminal went away (an SSH link
+# dropped, tmux killed), or we are asked to stop: quit as /quit does, not mid-write
 
 
 class StartError(Exception):
@@ -53,9 +57,14 @@ async def run_client(config: Config, data_dir: Path | None, *, low_bandwidth: bo
     app = XmppTermApp(manager, theme=theme, low_bandwidth=low_bandwidth,
                       status_text=" ".join(labels), first_run=not config.accounts,
                       on_account_created=writer.add_account, gate=gate, signup=signup)
+    loop = asyncio.get_running_loop()
+    for sig in ENDING_SIGNALS:
+        loop.add_signal_handler(sig, app.exit)
     try:
         await app.run_async()
     finally:
+        for sig in ENDING_SIGNALS:
+            loop.remove_signal_handler(sig)
         await manager.shutdown()
         await store.close()
     return 0
