@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
+import threading
 import tomllib
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -58,16 +59,31 @@ async def run_client(config: Config, data_dir: Path | None, *, low_bandwidth: bo
                       status_text=" ".join(labels), first_run=not config.accounts,
                       on_account_created=writer.add_account, gate=gate, signup=signup)
     loop = asyncio.get_running_loop()
-    for sig in ENDING_SIGNALS:
-        loop.add_signal_handler(sig, app.exit)
+    ending = on_ending_signals(loop, app.exit)
     try:
         await app.run_async()
     finally:
-        for sig in ENDING_SIGNALS:
+        for sig in ending:
             loop.remove_signal_handler(sig)
         await manager.shutdown()
         await store.close()
     return 0
+
+
+def on_ending_signals(loop: asyncio.AbstractEventLoop, action: Callable[[], object]
+                      ) -> list[int]:
+    """Call `action` on SIGHUP and SIGTERM; the signals handled (none when the loop does
+    not run in the main thread, where Python cannot take signals)."""
+    if threading.current_thread() is not threading.main_thread():
+        return []
+    handled: list[int] = []
+    for sig in ENDING_SIGNALS:
+        try:
+            loop.add_signal_handler(sig, action)
+        except (ValueError, RuntimeError, NotImplementedError):
+            continue
+        handled.append(sig)
+    return handled
 
 
 async def open_store(config: Config, data_dir: Path | None, passphrase_command: str | None
