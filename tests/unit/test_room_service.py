@@ -20,6 +20,8 @@ from xmppterm.protocol.muc.service import (
     DISCO_ITEMS,
     MAX_ITEMS,
     MUC,
+    PARALLEL,
+    RoomServiceFinder,
     answer_query,
     candidates,
     choose,
@@ -118,6 +120,37 @@ def test_choose_takes_the_first_muc_in_order() -> None:
 
 
 # -- whose answer counts -------------------------------------------------------------------
+class ScriptedFinder(RoomServiceFinder):
+    """The finder with disco answers from a table, recording what it asked."""
+
+    def __init__(self, answers: dict[tuple[str, str], ET.Element | None]) -> None:
+        report = type("Report", (), {"account": ACC, "ctx": type("Ctx", (), {"domain": DOMAIN})(),
+                                     "emit": lambda self, e: None})()
+        super().__init__(None, report)
+        self.answers, self.asked = answers, []
+
+    async def _ask(self, jid: str, namespace: str) -> ET.Element | None:
+        self.asked.append((jid, namespace))
+        return self.answers.get((jid, namespace))
+
+
+async def test_discovery_stops_at_the_first_batch_holding_a_service() -> None:
+    """Every login runs it (over Tor too): once a batch of PARALLEL answers holds the
+    group-chat service, the other components are not asked."""
+    names = [f"c{i}.{DOMAIN}" for i in range(PARALLEL * 3)]
+    answers: dict[tuple[str, str], ET.Element | None] = {
+        (DOMAIN, DISCO_ITEMS): items(*({"jid": n} for n in names)),
+        **{(n, DISCO_INFO): info((("pubsub", "service"),), ()) for n in names},
+    }
+    answers[(names[PARALLEL + 1], DISCO_INFO)] = info()
+    finder = ScriptedFinder(answers)
+    assert await finder.find() == names[PARALLEL + 1]
+    assert [jid for jid, ns in finder.asked if ns == DISCO_INFO] == names[:PARALLEL * 2]
+    none = ScriptedFinder({**answers, (names[PARALLEL + 1], DISCO_INFO): None})
+    assert await none.find() is None
+    assert len([1 for _, ns in none.asked if ns == DISCO_INFO]) == len(names)
+
+
 def test_answer_counts_only_from_the_jid_asked() -> None:
     asked = "conference.example.org"
     good = result(asked, info())

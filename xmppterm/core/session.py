@@ -206,9 +206,9 @@ class AccountSession:
         self._archive.link_changed()
         await self.flush_outbox()
         for jid in self.open_chats:  # their OMEMO state, now that devices can be read
-            if not self.rooms.is_room(jid) and "/" not in jid:  # not a room, nor through one
-                self._tasks.spawn(self.omemo.refresh(ChatKey(self.account, jid),
-                                                     self.online_link))
+            chat = ChatKey(self.account, jid)
+            if not self.rooms.is_room(jid) and not chat.is_private:  # nor through a room
+                self._tasks.spawn(self.omemo.refresh(chat, self.online_link))
         if self._link is not None:  # every room again (its outbox leaves after the join)
             self._tasks.spawn(self.rooms.link_up(self._link))
         if self._link is not None:  # then what came while we were away (XEP-0313)

@@ -34,17 +34,17 @@ from ...domain.ids import ChatKey
 from ...domain.messages import ChatMessage, Delivery, Direction, Encryption
 from .. import stanzas as st
 from ..errors import NotConnected
+from ..omemo import wire
 from . import stanzas as ms
 
 log = logging.getLogger(__name__)
-ENCRYPTED = ("{urn:xmpp:omemo:2}encrypted", "{eu.siacs.conversations.axolotl}encrypted")
 NOT_SUPPORTED = ("OMEMO in private messages through a room is not supported (the sender "
                  "encrypted it; write to their real JID to use OMEMO)")
 MAX_TRACKED = 1024  # ids of private messages we sent: for the room's error replies
 
 
 def is_encrypted(message: ET.Element) -> bool:
-    return any(message.find(tag) is not None for tag in ENCRYPTED)
+    return bool(wire.encrypted_elements(message))
 
 
 def private_message(message: ET.Element, chat: ChatKey, direction: Direction, sender: str,

@@ -2,7 +2,8 @@
 XEP-0030), so that `/join plans` can mean plans@that-service.
 
 After each login, in the background: disco#items of the account's domain, then
-disco#info of at most MAX_ITEMS of its items (PARALLEL at a time); the service is the
+disco#info of at most MAX_ITEMS of its items, PARALLEL at a time and no further once a
+batch holds a group-chat service (a few requests on a usual server); the service is the
 first item, in the server's order (its own subdomains first), whose info has the
 identity category "conference" type "text" AND the feature
 http://jabber.org/protocol/muc. Reported once as `RoomServiceFound`, with None when
@@ -131,13 +132,13 @@ class RoomServiceFinder:
         if domain is None:
             return None
         asked = candidates(await self._ask(domain, DISCO_ITEMS), domain)
-        limit = asyncio.Semaphore(PARALLEL)
-
-        async def info(jid: str) -> ET.Element | None:
-            async with limit:
-                return await self._ask(jid, DISCO_INFO)
-
-        return choose(asked, list(await asyncio.gather(*(info(jid) for jid in asked))))
+        for start in range(0, len(asked), PARALLEL):  # in the server's order; stop once found
+            batch = asked[start:start + PARALLEL]
+            found = choose(batch, list(await asyncio.gather(
+                *(self._ask(jid, DISCO_INFO) for jid in batch))))
+            if found is not None:
+                return found
+        return None
 
     async def _ask(self, jid: str, namespace: str) -> ET.Element | None:
         """A disco `<query>` of `jid` (None: error, no answer, or not from `jid`)."""
